@@ -1,0 +1,36 @@
+"""Plotting helpers shared by the notebooks (matplotlib only)."""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+COLORS = {"p": "#1f77b4", "q": "#d62728", "forward": "#2ca02c", "reverse": "#9467bd"}
+
+
+def style() -> None:
+    plt.rcParams.update({"figure.figsize": (6.4, 3.6), "axes.grid": True, "grid.alpha": 0.3,
+                         "axes.spines.top": False, "axes.spines.right": False})
+
+
+def densities(ax, grid: np.ndarray, curves: dict[str, np.ndarray], title: str = "") -> None:
+    """Plot named densities on one axis: ``densities(ax, x, {"p": p(x), "q": q(x)})``."""
+    for name, values in curves.items():
+        ax.plot(grid, values, label=name, color=COLORS.get(name.split()[0]))
+    ax.set_xlabel("x")
+    ax.set_ylabel("density")
+    if title:
+        ax.set_title(title)
+    ax.legend(frameon=False)
+
+
+def image_grid(images: np.ndarray, rows: int, cols: int, title: str = "", size: float = 1.0):
+    """Show ``rows * cols`` images (N, 28, 28) or (N, 784) in a grid; returns the figure."""
+    images = np.asarray(images)[: rows * cols].reshape(-1, 28, 28)
+    fig, axes = plt.subplots(rows, cols, figsize=(cols * size, rows * size))
+    for ax, image in zip(np.ravel(axes), images):
+        ax.imshow(image, cmap="gray_r", vmin=0, vmax=1 if image.max() <= 1 else 255)
+        ax.axis("off")
+    if title:
+        fig.suptitle(title)
+    return fig

@@ -1,0 +1,86 @@
+"""nbgrader configuration for the course (nbgrader 0.9.6).
+
+Student data (submissions, autograded notebooks, feedback, the gradebook) lives outside the
+repository, in ``DGM_GRADING_DIR`` (default: ``../dgm-grading`` beside the checkout), so that it is
+never committed. The settings below close the holes listed in ``../shared/NOTES.md``.
+"""
+
+import os
+import secrets
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE / "tools"))
+from nbgrader_ext import BoundedExecute  # noqa: E402
+
+c = get_config()  # noqa: F821 (provided by traitlets when nbgrader loads this file)
+
+c.CourseDirectory.root = str(HERE)
+c.CourseDirectory.source_directory = "solutions"
+c.CourseDirectory.release_directory = "labs"
+# The .py text twins hold solutions: never release them or copy them at autograde.
+c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", "*.py"]
+
+GRADING = Path(os.environ.get("DGM_GRADING_DIR", HERE.parent / "dgm-grading")).resolve()
+c.CourseDirectory.submitted_directory = str(GRADING / "submitted")
+c.CourseDirectory.autograded_directory = str(GRADING / "autograded")
+c.CourseDirectory.feedback_directory = str(GRADING / "feedback")
+c.CourseDirectory.db_url = f"sqlite:///{GRADING / 'gradebook.db'}"
+
+# The stub left where a solution was: it tells the student what to write.
+c.ClearSolutions.code_stub = {
+    "python": (
+        "# YOUR CODE HERE: replace the line below with your implementation (the docstring says what to return).\n"
+        'raise NotImplementedError("Exercise not done yet: write this function, then run the test cells below it.")'
+    )
+}
+c.ClearSolutions.text_stub = "YOUR ANSWER HERE (a few sentences)."
+
+# A student who tags a test cell "skip-execution" must not skip it: the tag that skips is a fresh
+# random value each time nbgrader starts, so no notebook can carry it.
+c.Execute.skip_cells_with_tag = "never-skip-" + secrets.token_hex(16)
+c.ClearOutput.enabled = True
+
+# Per cell: long enough for a FAST training cell; per notebook: an outer bound for the whole run.
+c.Execute.timeout = int(os.environ.get("DGM_CELL_TIMEOUT", "300"))
+c.BoundedExecute.notebook_timeout = int(os.environ.get("DGM_NOTEBOOK_TIMEOUT", "900"))
+c.Execute.interrupt_on_timeout = True
+c.Execute.execute_retries = 0
+
+# Deleted or retyped graded cells come back from the gradebook instead of needing manual grading.
+c.OverwriteCells.add_missing_cells = True
+
+# TensorFlow log lines on stderr must not zero a correct answer: drop stderr lines that look like
+# TF/absl/XLA logging (e.g. "2026-01-01 12:00:00.000: I tensorflow/..." or "W0000 00:00:... cc:123]").
+c.IgnorePattern.enabled = True
+c.IgnorePattern.pattern = (
+    r"(?m)^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+: [IWE] (tensorflow|external|xla)/"
+    r"|[IWEF]\d{4} \d\d:\d\d:\d\d\.\d+ +\d+ [\w./-]+:\d+\]"
+    r"|WARNING: All log messages before absl::InitializeLog"
+    r"|.*oneDNN custom operations are on)"
+)
+
+# Autograde: execute with the outer bound instead of nbgrader's plain Execute.
+from nbgrader.preprocessors import (  # noqa: E402
+    AssignLatePenalties,
+    CheckCellMetadata,
+    IgnorePattern,
+    LimitOutput,
+    SaveAutoGrades,
+)
+from nbconvert.preprocessors import ClearMetadataPreprocessor  # noqa: E402
+
+c.Autograde.autograde_preprocessors = [
+    BoundedExecute,
+    IgnorePattern,
+    ClearMetadataPreprocessor,
+    LimitOutput,
+    SaveAutoGrades,
+    AssignLatePenalties,
+    CheckCellMetadata,
+]
+c.LimitOutput.max_lines = 200
+c.LimitOutput.max_traceback = 40
+
+# Feedback shows each failed test's message; hidden tests' source is removed (see tools/nbgrader_ext.py).
