@@ -95,7 +95,8 @@ def assert_within_se(got, expected: float, standard_error: float, what: str, z: 
     """A Monte Carlo estimate should lie within ``z`` standard errors of the exact value."""
     value = float(as_array(got, what))
     if not abs(value - expected) <= z * standard_error:
-        hint = _matching_hint(np.asarray(value), hints, rtol=0.0, atol=z * standard_error)
+        # Relative slack too, so that e.g. "a sum instead of a mean" (n times the value) is recognised.
+        hint = _matching_hint(np.asarray(value), hints, rtol=0.05, atol=z * standard_error)
         raise CheckFailure(
             f"{what}: expected about {expected:.5g} (± {z * standard_error:.2g}, {z:g} standard errors), "
             f"got {value:.5g}." + (f" Hint: {hint}" if hint else "")

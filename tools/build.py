@@ -23,11 +23,11 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import tomllib
 from pathlib import Path
 
 import jupytext
 import nbformat
+import tomllib
 
 ROOT = Path(__file__).resolve().parent.parent
 TEXT_FORMAT = {"extension": ".py", "format_name": "percent", "notebook_metadata_filter": "-all"}

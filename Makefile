@@ -1,0 +1,60 @@
+# The course's commands. The README's two: `make lab` (open the course) and `make test` (run every test).
+# Each creates the virtual environment first if it is missing or out of date.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+export PATH := $(CURDIR)/$(BIN):$(PATH)
+
+# Offline machines (CI, developers): use the original data files beside the checkout if present.
+ifeq ($(DGM_DATA_DIR),)
+ifneq ($(wildcard ../shared/data/mnist-idx),)
+export DGM_DATA_DIR := $(abspath ../shared/data)
+endif
+endif
+
+.PHONY: env lab test test-fast notebooks check lint assets bench clean
+
+env: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else "Python >= 3.10 is needed, found " + sys.version)'
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+## Open the course in JupyterLab (students, instructors, self-learners).
+lab: env
+	$(BIN)/jupyter lab --ServerApp.root_dir=$(CURDIR) README.md
+
+## Every test: package, generated files, lint, lectures, nbgrader validate and the round trip.
+test: env
+	$(BIN)/python -m pytest
+
+## The quick part only (no notebook execution, no nbgrader runs).
+test-fast: env
+	$(BIN)/python -m pytest -m "not slow"
+
+## Regenerate notebooks from their .py twins, the setup cells and badges, and the student labs.
+notebooks: env
+	$(BIN)/python tools/build.py
+
+## Fail if anything committed differs from what generation gives, or holds outputs.
+check: env
+	$(BIN)/python tools/build.py --check
+
+lint: env
+	$(BIN)/ruff check .
+
+## Rebuild the embedded data subset in assets/data (needs the full data once: download or DGM_DATA_DIR).
+assets: env
+	$(BIN)/python -c 'from dgm import data; [print(data.build_subset(d)) for d in data.DATASETS]'
+
+## Benchmark: FAST execution and autograde seconds per notebook, written to BENCHMARK.md.
+bench: env
+	$(BIN)/python tools/bench.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -1,0 +1,126 @@
+"""A temporary nbgrader course for tests: real nbgrader commands, a real gradebook, isolated paths."""
+
+from __future__ import annotations
+
+import csv
+import importlib
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+
+
+def isolated_env(home: Path) -> dict[str, str]:
+    """Environment for nbgrader and kernels: no user Jupyter config, the venv's bin on PATH."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("JUPYTER", "NBGRADER", "DGM_GRADING"))}
+    for name in ("JUPYTER_CONFIG_DIR", "JUPYTER_DATA_DIR", "JUPYTER_RUNTIME_DIR", "IPYTHONDIR"):
+        (home / name.lower()).mkdir(parents=True, exist_ok=True)
+        env[name] = str(home / name.lower())
+    env["PATH"] = os.pathsep.join([str(BIN), env.get("PATH", "")])
+    env.pop("DGM_MODE", None)  # nbgrader runs FAST by itself (NBGRADER_EXECUTION)
+    return env
+
+
+def solution_code(cell) -> str:
+    """A solution cell as a student who solved it would leave it: the markers removed."""
+    lines = [ln for ln in cell.source.splitlines() if not re.match(r"\s*#* *(BEGIN|END) SOLUTION", ln)]
+    return "\n".join(lines)
+
+
+def grade_id(cell) -> str | None:
+    return cell.metadata.get("nbgrader", {}).get("grade_id")
+
+
+class Course:
+    """A copy of the course in ``root``, with student data in ``root / 'grading'``."""
+
+    def __init__(self, root: Path):
+        self.root = root
+        self.grading = root / "grading"
+        root.mkdir(parents=True, exist_ok=True)
+        shutil.copy(ROOT / "nbgrader_config.py", root)
+        shutil.copytree(ROOT / "tools", root / "tools", ignore=shutil.ignore_patterns("__pycache__"))
+        shutil.copytree(ROOT / "solutions", root / "solutions", ignore=shutil.ignore_patterns("*.py", "__pycache__"))
+        self.env = isolated_env(root / "home")
+        self.env["DGM_GRADING_DIR"] = str(self.grading)
+
+    def nbgrader(self, *args: str, check: bool = True, timeout: int = 1800) -> subprocess.CompletedProcess:
+        result = subprocess.run([str(BIN / "nbgrader"), *args], cwd=self.root, env=self.env,
+                                capture_output=True, text=True, timeout=timeout)
+        if check and result.returncode != 0:
+            command = " ".join(args)
+            raise AssertionError(f"nbgrader {command} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
+        return result
+
+    def generate(self, assignment: str) -> None:
+        self.nbgrader("generate_assignment", assignment, "--force")
+
+    def lab(self, assignment: str) -> nbformat.NotebookNode:
+        (path,) = (self.root / "labs" / assignment).glob("*.ipynb")
+        return nbformat.read(path, as_version=4)
+
+    def solution(self, assignment: str) -> nbformat.NotebookNode:
+        (path,) = (self.root / "solutions" / assignment).glob("*.ipynb")
+        return nbformat.read(path, as_version=4)
+
+    def submit(self, assignment: str, student: str, nb, name: str | None = None) -> Path:
+        name = name or next((self.root / "labs" / assignment).glob("*.ipynb")).name
+        folder = self.grading / "submitted" / student / assignment
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / name
+        if isinstance(nb, str):
+            path.write_text(nb)
+        else:
+            nbformat.write(nb, path)
+        return path
+
+    def autograde(self, assignment: str) -> subprocess.CompletedProcess:
+        return self.nbgrader("autograde", assignment, "--force", check=False)
+
+    def scores(self, assignment: str, student: str) -> dict[str, float]:
+        """Score of every graded cell of one student's submission, from the gradebook."""
+        from nbgrader.api import Gradebook
+
+        with Gradebook(f"sqlite:///{self.grading / 'gradebook.db'}") as gb:
+            submission = gb.find_submission(assignment, student)
+            return {g.name: g.score for nb in submission.notebooks for g in nb.grades}
+
+    def max_scores(self, assignment: str) -> dict[str, float]:
+        from nbgrader.api import Gradebook
+
+        with Gradebook(f"sqlite:///{self.grading / 'gradebook.db'}") as gb:
+            return {c.name: c.max_score for nb in gb.find_assignment(assignment).notebooks for c in nb.grade_cells}
+
+    def feedback(self, assignment: str) -> None:
+        self.nbgrader("generate_feedback", assignment, "--force")
+
+    def export(self) -> list[dict[str, str]]:
+        out = self.root / "grades.csv"
+        self.nbgrader("export", f"--to={out}")
+        with open(out) as handle:
+            return list(csv.DictReader(handle))
+
+
+def filled(lab, solution, replace: dict[str, str] | None = None):
+    """The lab with every solution cell filled from the solution, except those in ``replace``."""
+    replace = replace or {}
+    answers = {grade_id(c): solution_code(c) for c in solution.cells if c.metadata.get("nbgrader", {}).get("solution")}
+    nb = json.loads(json.dumps(lab))  # a deep copy as plain dicts
+    nb = nbformat.from_dict(nb)
+    for cell in nb.cells:
+        gid = grade_id(cell)
+        if cell.metadata.get("nbgrader", {}).get("solution"):
+            cell.source = replace.get(gid, answers[gid]).strip("\n")
+    return nb
+
+
+def catalogue(assignment: str):
+    return importlib.import_module(f"catalogue.{assignment}")

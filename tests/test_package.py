@@ -1,0 +1,205 @@
+"""Unit tests of the helper package: configuration, data loading, checks."""
+
+from __future__ import annotations
+
+import gzip
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from dgm import checks, config, data
+
+SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+needs_shared = pytest.mark.skipif(not (SHARED_DATA / "mnist-idx").is_dir(), reason="../shared/data is not beside the checkout")
+
+
+# --- config -------------------------------------------------------------------------------------
+
+def test_mode_defaults_to_full_and_nbgrader_forces_fast(monkeypatch):
+    monkeypatch.delenv("DGM_MODE", raising=False)
+    monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
+    assert config.mode() == "full" and config.pick(1, 2) == 2
+    monkeypatch.setenv("DGM_MODE", "FAST")
+    assert config.is_fast() and config.pick(1, 2) == 1
+    monkeypatch.setenv("DGM_MODE", "full")
+    monkeypatch.setenv("NBGRADER_EXECUTION", "autograde")
+    assert config.mode() == "fast"
+
+
+def test_bad_mode_is_a_clear_error(monkeypatch):
+    monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
+    monkeypatch.setenv("DGM_MODE", "quick")
+    with pytest.raises(ValueError, match="DGM_MODE must be 'fast' or 'full', got 'quick'"):
+        config.mode()
+
+
+def test_version_check_names_what_is_missing_or_old():
+    ok = {"tensorflow": "2.21.0", "tensorflow_probability": "0.25.0", "keras": "3.15.1", "numpy": "2.4.6"}
+    assert config.check_versions(ok) == []
+    problems = config.check_versions({**ok, "keras": "2.15.0", "numpy": None} | {})
+    assert any("keras 2.15.0 is too old" in p for p in problems)
+    problems = config.check_versions({k: v for k, v in ok.items() if k != "tensorflow"})
+    assert problems == ["tensorflow is not installed (need >= 2.16)."]
+
+
+def test_setup_reports_environment_and_seeds(capsys, monkeypatch):
+    monkeypatch.setenv("DGM_SEED", "5")
+    report = config.setup()
+    printed = capsys.readouterr().out
+    assert report["seed"] == 5 and report["where"] == "local" and report["mode"] in ("FAST", "FULL")
+    assert "tensorflow: " in printed and "device: CPU" in printed
+    a = np.random.rand()
+    config.seed_everything(5)
+    assert np.random.rand() == a
+
+
+# --- data ---------------------------------------------------------------------------------------
+
+def test_subset_is_embedded_with_the_expected_shapes():
+    for name in data.DATASETS:
+        subset = data.load_subset(name)
+        assert subset["train_images"].shape == (data.SUBSET_SIZES["train"], 28, 28)
+        assert subset["test_labels"].shape == (data.SUBSET_SIZES["test"],)
+        assert subset["train_images"].dtype == np.uint8
+        assert set(np.unique(subset["train_labels"])) == set(range(10))
+
+
+def test_fast_mode_loads_the_subset_without_any_data_dir(monkeypatch, tmp_path):
+    monkeypatch.setenv("DGM_MODE", "fast")
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path))  # an empty cache
+    monkeypatch.delenv("DGM_DATA_DIR", raising=False)
+    assert len(data.load("mnist")["train_images"]) == data.SUBSET_SIZES["train"]
+
+
+def test_binarize_is_dynamic_and_matches_intensities():
+    images = np.full((2000, 28, 28), 64, dtype=np.uint8)
+    rng = np.random.default_rng(0)
+    a, b = data.binarize(images, rng), data.binarize(images, rng)
+    assert a.shape == (2000, 784) and set(np.unique(a)) <= {0.0, 1.0}
+    assert not np.array_equal(a, b)
+    assert abs(a.mean() - 64 / 255) < 0.005  # 1.6M Bernoulli draws: sd of the mean is 3.5e-4
+
+
+def test_missing_data_dir_says_how_to_fix(monkeypatch, tmp_path):
+    monkeypatch.setenv("DGM_DATA_DIR", str(tmp_path))
+    with pytest.raises(data.DataError, match="Fix: put the four original mnist IDX files"):
+        data.load_full("mnist")
+
+
+def test_download_failure_says_how_to_fix(monkeypatch, tmp_path):
+    monkeypatch.delenv("DGM_DATA_DIR", raising=False)
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "cache"))
+    with pytest.raises(data.DataError, match="Fix: connect to the internet, or set DGM_DATA_DIR"):
+        data.locate("mnist", data.FILES["test_labels"], mirrors=[(tmp_path / "nowhere").as_uri() + "/"])
+
+
+def test_a_corrupt_file_is_rejected_by_its_checksum(monkeypatch, tmp_path):
+    folder = tmp_path / "mnist-idx"
+    folder.mkdir()
+    with gzip.open(folder / data.FILES["test_labels"], "wb") as handle:
+        handle.write(b"\x00\x00\x08\x01\x00\x00\x00\x02\x07\x03")
+    monkeypatch.setenv("DGM_DATA_DIR", str(tmp_path))
+    with pytest.raises(data.DataError, match="corrupt or not the original file"):
+        data.locate("mnist", data.FILES["test_labels"])
+
+
+def test_read_idx_rejects_truncated_files(tmp_path):
+    path = tmp_path / "x.gz"
+    with gzip.open(path, "wb") as handle:
+        handle.write(b"\x00\x00\x08\x03" + (10).to_bytes(4, "big") + (28).to_bytes(4, "big") * 2 + b"\x00" * 100)
+    with pytest.raises(data.DataError, match="truncated"):
+        data.read_idx(path)
+
+
+@needs_shared
+def test_download_from_a_mirror_fills_the_cache_and_verifies(monkeypatch, tmp_path):
+    """The real download path, with the offline copy served as a file:// mirror."""
+    monkeypatch.delenv("DGM_DATA_DIR", raising=False)
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "cache"))
+    mirror = (SHARED_DATA / "mnist-idx").as_uri() + "/"
+    path = data.locate("mnist", data.FILES["test_labels"], mirrors=[(tmp_path / "bad").as_uri() + "/", mirror])
+    assert path == tmp_path / "cache" / "datasets" / "mnist-idx" / data.FILES["test_labels"]
+    assert data.read_idx(path).shape == (10_000,)
+    # Second time: from the cache, no mirror needed.
+    assert data.locate("mnist", data.FILES["test_labels"], mirrors=["file:///nonexistent/"]) == path
+
+
+@needs_shared
+@pytest.mark.parametrize("name", list(data.DATASETS))
+def test_full_data_from_the_offline_folder(monkeypatch, name):
+    monkeypatch.setenv("DGM_DATA_DIR", str(SHARED_DATA))
+    full = data.load_full(name)
+    assert full["train_images"].shape == (60_000, 28, 28) and full["test_images"].shape == (10_000, 28, 28)
+    assert full["train_labels"].max() == 9
+
+
+@needs_shared
+@pytest.mark.parametrize("name", list(data.DATASETS))
+def test_subset_rebuilds_byte_for_byte(monkeypatch, tmp_path, name):
+    """`make assets` is reproducible: the committed subset is exactly what the build gives."""
+    monkeypatch.setenv("DGM_DATA_DIR", str(SHARED_DATA))
+    rebuilt = data.build_subset(name, tmp_path / "subset.npz")
+    assert rebuilt.read_bytes() == data.subset_path(name).read_bytes()
+
+
+def test_missing_subset_says_how_to_fix(monkeypatch, tmp_path):
+    monkeypatch.setattr(config, "ASSETS", tmp_path)
+    with pytest.raises(data.DataError, match="make assets"):
+        data.load_subset("mnist")
+
+
+# --- checks -------------------------------------------------------------------------------------
+
+def test_assert_close_says_expected_and_got():
+    checks.assert_close([1.0, 2.0], [1.0, 2.0], "f(x)")
+    with pytest.raises(checks.CheckFailure, match=r"f\(x\): expected \[1., 2.\], got \[1., 3.\]"):
+        checks.assert_close([1.0, 3.0], [1.0, 2.0], "f(x)")
+
+
+def test_assert_close_names_a_matching_misconception():
+    with pytest.raises(checks.CheckFailure, match="Hint: arguments swapped"):
+        checks.assert_close(0.3, 0.5, "kl", hints=[(0.7, "not this one"), (0.3, "arguments swapped")])
+    with pytest.raises(checks.CheckFailure) as info:
+        checks.assert_close(0.31, 0.5, "kl", hints=[(0.3, "arguments swapped")])
+    assert "Hint" not in str(info.value)
+
+
+@pytest.mark.parametrize("got,message", [
+    (None, "returned None: did you forget the `return` statement"),
+    ("text", "not a number or an array"),
+    (np.ones(3), r"expected shape \(\), got shape \(3,\)"),
+    (np.float64("nan"), "got NaN where"),
+])
+def test_assert_close_explains_malformed_answers(got, message):
+    with pytest.raises(checks.CheckFailure, match=message):
+        checks.assert_close(got, 1.0, "f")
+
+
+def test_shape_message_detects_a_sum_over_the_batch():
+    with pytest.raises(checks.CheckFailure, match="did you sum or average over the batch"):
+        checks.assert_close(3.0, [1.0, 2.0], "f")
+
+
+def test_within_se_and_in_range():
+    checks.assert_within_se(1.02, 1.0, 0.01, "est")
+    with pytest.raises(checks.CheckFailure, match="Hint: sign"):
+        checks.assert_within_se(-1.0, 1.0, 0.01, "est", hints=[(-1.0, "sign")])
+    with pytest.raises(checks.CheckFailure, match=r"expected a value in \[0, 1\], got nan"):
+        checks.assert_in_range(float("nan"), 0, 1, "p")
+
+
+def test_the_package_holds_no_solution_code():
+    """Students can read dgm/: no lab's function name may be defined there."""
+    import ast
+
+    names = set()
+    for path in (Path(config.REPO_ROOT) / "solutions").glob("*/*.py"):
+        tree = ast.parse(path.read_text())
+        names |= {n.name for n in tree.body if isinstance(n, ast.FunctionDef) and not n.name.startswith("_")}
+    assert names
+    for path in (Path(config.REPO_ROOT) / "dgm").glob("*.py"):
+        tree = ast.parse(path.read_text())
+        defined = {n.name for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.ClassDef))}
+        assert not names & defined, f"{path.name} defines lab functions {names & defined}"
+
