@@ -11,7 +11,8 @@ import pytest
 from dgm import checks, config, data
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
-needs_shared = pytest.mark.skipif(not (SHARED_DATA / "mnist-idx").is_dir(), reason="../shared/data is not beside the checkout")
+needs_shared = pytest.mark.skipif(not (SHARED_DATA / "mnist-idx").is_dir(),
+                                  reason="../shared/data is not beside the checkout")
 
 
 # --- config -------------------------------------------------------------------------------------
