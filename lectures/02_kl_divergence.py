@@ -143,7 +143,9 @@ for eps in [1e-1, 1e-2, 1e-3]:
     exact = np.sum(p0 * np.log(p0 / (p0 + eps * delta)))
     quadratic = eps**2 / 2 * np.sum(delta**2 / p0)
     print(f"{eps:6.0e}   {exact:.6e}             {quadratic:.6e}")
-    assert abs(exact / quadratic - 1) < 2 * eps, f"expected relative gap O(eps) at eps={eps}; got {exact / quadratic - 1:.2e}"
+    assert abs(exact / quadratic - 1) < 2 * eps, (
+        f"expected relative gap O(eps) at eps={eps}; got {exact / quadratic - 1:.2e}"
+    )
 
 # %% [markdown]
 # ## 3. Not a distance: asymmetry and no triangle inequality
@@ -203,7 +205,9 @@ for name, (a, b, c) in triples.items():
 print(" t        t*log(t)        KL([0.5,0.5] || [1-t, t])")
 previous = 0.0
 for t in [1e-1, 1e-3, 1e-6, 1e-12, 1e-100]:
-    kl_t = float(tfd.kl_divergence(tfd.Categorical(probs=np.array([0.5, 0.5])), tfd.Categorical(probs=np.array([1 - t, t]))))
+    kl_t = float(
+        tfd.kl_divergence(tfd.Categorical(probs=np.array([0.5, 0.5])), tfd.Categorical(probs=np.array([1 - t, t])))
+    )
     print(f"{t:7.0e}  {t * np.log(t): .3e}      {kl_t:9.3f}")
     assert kl_t > previous, f"expected the KL to keep growing as q(x) -> 0; got {kl_t} after {previous}"
     previous = kl_t
@@ -371,13 +375,10 @@ cov0, cov1 = tril0 @ tril0.T, tril1 @ tril1.T
 
 cov1_inv = np.linalg.inv(cov1)
 diff = mean1 - mean0
-formula = 0.5 * (
-    np.trace(cov1_inv @ cov0)
-    + diff @ cov1_inv @ diff
-    - dim
-    + np.linalg.slogdet(cov1)[1]
-    - np.linalg.slogdet(cov0)[1]
-)
+trace_term = np.trace(cov1_inv @ cov0)  # shape mismatch
+mahalanobis = diff @ cov1_inv @ diff  # location mismatch, in q's metric
+log_det_ratio = np.linalg.slogdet(cov1)[1] - np.linalg.slogdet(cov0)[1]  # volume mismatch
+formula = 0.5 * (trace_term + mahalanobis - dim + log_det_ratio)
 p_3d = tfd.MultivariateNormalTriL(loc=mean0, scale_tril=tril0)
 q_3d = tfd.MultivariateNormalTriL(loc=mean1, scale_tril=tril1)
 library = float(tfd.kl_divergence(p_3d, q_3d))
@@ -388,7 +389,9 @@ estimate, std_error = log_ratio.mean(), log_ratio.std(ddof=1) / np.sqrt(n_mc)
 print(f"closed form         {formula:.6f}")
 print(f"tfd.kl_divergence   {library:.6f}")
 print(f"Monte Carlo (n={n_mc})  {estimate:.6f} ± {std_error:.6f}  ({(estimate - formula) / std_error:+.2f} SE)")
-assert abs(formula - library) < 1e-9 * max(1.0, abs(formula)), f"expected the formula {formula} to equal TFP's {library}"
+assert abs(formula - library) < 1e-9 * max(1.0, abs(formula)), (
+    f"expected the formula {formula} to equal TFP's {library}"
+)
 assert abs(estimate - formula) < 4 * std_error, (
     f"expected Monte Carlo within 4 SE ({4 * std_error:.2e}) of {formula}; got {estimate}"
 )
@@ -408,7 +411,9 @@ mu_vae = rng.normal(size=8)
 sigma_vae = np.exp(rng.normal(scale=0.5, size=8))
 formula = 0.5 * np.sum(sigma_vae**2 + mu_vae**2 - 1 - np.log(sigma_vae**2))
 library = float(
-    tfd.kl_divergence(tfd.MultivariateNormalDiag(mu_vae, sigma_vae), tfd.MultivariateNormalDiag(np.zeros(8), np.ones(8)))
+    tfd.kl_divergence(
+        tfd.MultivariateNormalDiag(mu_vae, sigma_vae), tfd.MultivariateNormalDiag(np.zeros(8), np.ones(8))
+    )
 )
 print(f"1/2 sum(sigma^2 + mu^2 - 1 - ln sigma^2) = {formula:.10f}")
 print(f"tfd.kl_divergence                        = {library:.10f}")
@@ -448,7 +453,9 @@ for index, n in enumerate(sizes):
     boot = rng.choice(estimates, size=(500, repeats)).std(axis=1, ddof=1)
     bias_z = (mean - exact) / (std / np.sqrt(repeats))
     spread.append(std)
-    print(f"{n:6d}   {mean:17.4f}   {bias_z:+7.2f}   {std:16.5f}   {std * np.sqrt(n):11.4f}  ± {boot.std() * np.sqrt(n):.4f}")
+    print(
+        f"{n:6d}   {mean:17.4f}   {bias_z:+7.2f}   {std:16.5f}   {std * np.sqrt(n):11.4f}  ± {boot.std() * np.sqrt(n):.4f}"
+    )
     assert abs(bias_z) < 4, f"expected an unbiased estimate (within 4 SE of {exact}); got {mean} at n={n}"
     assert abs(std - single_std / np.sqrt(n)) < 4 * boot.std(), (
         f"expected std*sqrt(n) = {single_std:.4f} within 4 bootstrap SE; got {std * np.sqrt(n):.4f} at n={n}"
@@ -529,15 +536,19 @@ for j, log_s in enumerate(log_s_grid):
 
 m_step, log_s_step = m_grid[1] - m_grid[0], log_s_grid[1] - log_s_grid[0]
 i, j = np.unravel_index(forward_kl.argmin(), forward_kl.shape)
-print(f"forward KL: grid argmin m = {m_grid[i]:+.3f}, s = {np.exp(log_s_grid[j]):.3f};  "
-      f"moment matching m = {p_mean:+.3f}, s = {np.sqrt(p_var):.3f}")
+print(
+    f"forward KL: grid argmin m = {m_grid[i]:+.3f}, s = {np.exp(log_s_grid[j]):.3f};  "
+    f"moment matching m = {p_mean:+.3f}, s = {np.sqrt(p_var):.3f}"
+)
 assert abs(m_grid[i] - p_mean) <= m_step / 2 + 1e-9, f"expected m = {p_mean} (to half a grid step); got {m_grid[i]}"
 assert abs(log_s_grid[j] - 0.5 * np.log(p_var)) <= log_s_step / 2 + 1e-9, (
     f"expected s = {np.sqrt(p_var):.3f} (to half a grid step in log s); got {np.exp(log_s_grid[j]):.3f}"
 )
 i, j = np.unravel_index(reverse_kl.argmin(), reverse_kl.shape)
-print(f"reverse KL: grid argmin m = {m_grid[i]:+.3f}, s = {np.exp(log_s_grid[j]):.3f};  "
-      f"value {reverse_kl[i, j]:.4f} (log 2 = {np.log(2):.4f})")
+print(
+    f"reverse KL: grid argmin m = {m_grid[i]:+.3f}, s = {np.exp(log_s_grid[j]):.3f};  "
+    f"value {reverse_kl[i, j]:.4f} (log 2 = {np.log(2):.4f})"
+)
 assert abs(abs(m_grid[i]) - 3) <= m_step / 2 + 1e-9, f"expected the reverse KL minimum at m = ±3; got {m_grid[i]}"
 assert abs(log_s_grid[j] - np.log(0.7)) <= log_s_step / 2 + 1e-9, (
     f"expected s = 0.7 (to half a grid step in log s); got {np.exp(log_s_grid[j]):.3f}"
@@ -549,6 +560,7 @@ assert abs(log_s_grid[j] - np.log(0.7)) <= log_s_step / 2 + 1e-9, (
 # (right) has **three** basins: one on each mode (stars, value $\log 2$), and a shallower one at
 # $m = 0$ with a broad $s \approx 2.6$ (circle), a compromise that straddles both modes. It is a genuine
 # local minimum: at that $s$, moving $m$ towards either mode first *increases* the reverse KL.
+
 
 # %%
 def landscape(ax, values, title):
@@ -660,7 +672,11 @@ for name, (m_expected, s_expected) in expected.items():
 # %%
 fig, axes = plt.subplots(1, 2, figsize=(12, 4), gridspec_kw={"width_ratios": [1.4, 1]}, layout="constrained")
 view = np.abs(x) <= 8
-labels = {"forward": "forward KL fit", "reverse": "reverse KL fit, start s = 1", "reverse, broad start": "reverse KL fit, start s = 4"}
+labels = {
+    "forward": "forward KL fit",
+    "reverse": "reverse KL fit, start s = 1",
+    "reverse, broad start": "reverse KL fit, start s = 4",
+}
 curves = {"p": p_x[view]}
 for name, (m_fit, s_fit) in fits.items():
     curves[labels[name]] = tfd.Normal(np.float64(m_fit), s_fit).prob(x[view]).numpy()
@@ -673,7 +689,9 @@ for name, style in [("reverse", "-"), ("reverse, broad start", "--")]:
     path = histories[name]
     axes[1].plot(path[:, 2], path[:, 3], style, color="white", linewidth=1.5)
     axes[1].plot(path[0, 2], path[0, 3], "o", color="white")
-    axes[1].plot(path[-1, 2], path[-1, 3], "*", color=plotting.COLORS["reverse"], markeredgecolor="white", markersize=16)
+    axes[1].plot(
+        path[-1, 2], path[-1, 3], "*", color=plotting.COLORS["reverse"], markeredgecolor="white", markersize=16
+    )
 plt.show()
 
 # %% [markdown]
@@ -705,9 +723,7 @@ def draw(m, s):
     ax.set_ylim(0, max(0.65, 1.05 / (s * np.sqrt(2 * np.pi))))
 
 
-widgets.explore(
-    draw, m=widgets.slider(0.0, -6, 6, 0.1, "mean m"), s=widgets.slider(1.0, 0.2, 5, 0.05, "std s")
-)
+widgets.explore(draw, m=widgets.slider(0.0, -6, 6, 0.1, "mean m"), s=widgets.slider(1.0, 0.2, 5, 0.05, "std s"))
 
 # %% [markdown]
 # ## Summary

@@ -14,12 +14,15 @@ answer of every exercise at once: a handful of autograde runs prove the whole ca
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from course import Course, catalogue, filled
 
 pytestmark = pytest.mark.slow
 
-ASSIGNMENTS = ["lab02_kl"]
+ASSIGNMENTS = sorted(p.stem for p in (Path(__file__).parent / "catalogue").glob("lab*.py"))
+_GRADED: dict[str, dict] = {}
 
 
 def _packed(entries: dict[str, dict[str, str]]) -> list[dict[str, tuple[str, str]]]:
@@ -28,9 +31,10 @@ def _packed(entries: dict[str, dict[str, str]]) -> list[dict[str, tuple[str, str
     return [{ex: list(v.items())[k] for ex, v in entries.items() if k < len(v)} for k in range(width)]
 
 
-@pytest.fixture(scope="module", params=ASSIGNMENTS)
-def graded(request, tmp_path_factory):
-    assignment = request.param
+def graded(assignment: str, tmp_path_factory) -> dict:
+    """Grade every planned submission of one lab once (cached for all the tests of that lab)."""
+    if assignment in _GRADED:
+        return _GRADED[assignment]
     cat = catalogue(assignment)
     course = Course(tmp_path_factory.mktemp(assignment))
     course.generate(assignment)
@@ -45,12 +49,12 @@ def graded(request, tmp_path_factory):
         course.submit(assignment, student, nb)
     result = course.autograde(assignment)
     course.feedback(assignment)
-    grades = course.export()
-    return {
+    _GRADED[assignment] = {
         "course": course, "cat": cat, "plan": plan, "log": result.stdout + result.stderr,
         "scores": {s: course.scores(assignment, s) for s in plan}, "max": course.max_scores(assignment),
-        "grades": grades, "assignment": assignment,
+        "grades": course.export(), "assignment": assignment,
     }
+    return _GRADED[assignment]
 
 
 def _auto(g) -> dict[str, float]:
@@ -58,15 +62,20 @@ def _auto(g) -> dict[str, float]:
     return {name: pts for name, pts in g["max"].items() if name in g["cat"].TESTS.values()}
 
 
-def test_solution_scores_full_marks(graded):
-    scores = graded["scores"]["solution"]
-    for name, pts in _auto(graded).items():
-        assert scores[name] == pts, f"the solution lost points on {name}: {scores[name]}/{pts}\n{graded['log'][-3000:]}"
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_solution_scores_full_marks(assignment, tmp_path_factory):
+    g = graded(assignment, tmp_path_factory)
+    scores = g["scores"]["solution"]
+    assert set(g["cat"].TESTS.values()) <= set(g["max"]), "the catalogue names test cells the lab does not have"
+    for name, pts in _auto(g).items():
+        assert scores[name] == pts, f"the solution lost points on {name}: {scores[name]}/{pts}\n{g['log'][-3000:]}"
 
 
-def test_blank_lab_scores_zero(graded):
-    scores = graded["scores"]["blank"]
-    assert all(scores[name] == 0 for name in _auto(graded)), scores
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_blank_lab_scores_zero(assignment, tmp_path_factory):
+    g = graded(assignment, tmp_path_factory)
+    scores = g["scores"]["blank"]
+    assert all(scores[name] == 0 for name in _auto(g)), scores
 
 
 def _entries(kind):
@@ -81,33 +90,32 @@ def _entries(kind):
 
 
 @pytest.mark.parametrize("assignment,student,exercise", _entries("WRONG"))
-def test_wrong_answer_loses_points_on_its_test(graded, assignment, student, exercise):
-    if graded["assignment"] != assignment:
-        pytest.skip("other assignment")
-    tests = graded["cat"].TESTS
-    scores = graded["scores"][student]
+def test_wrong_answer_loses_points_on_its_test(assignment, student, exercise, tmp_path_factory):
+    g = graded(assignment, tmp_path_factory)
+    tests = g["cat"].TESTS
+    scores = g["scores"][student]
     assert scores[tests[exercise]] == 0, f"{exercise}: wrong answer kept {scores[tests[exercise]]} points"
     # Exercises whose answer in this submission is the solution keep their points.
-    untouched = [t for ex, t in tests.items() if ex not in graded["plan"][student]]
-    for test in untouched:
-        assert scores[test] == graded["max"][test], f"{test} lost points although its answer was correct"
+    for ex, test in tests.items():
+        if ex not in g["plan"][student]:
+            assert scores[test] == g["max"][test], f"{test} lost points although its answer was correct"
 
 
 @pytest.mark.parametrize("assignment,student,exercise", _entries("CORRECT"))
-def test_correct_alternative_keeps_full_marks(graded, assignment, student, exercise):
-    if graded["assignment"] != assignment:
-        pytest.skip("other assignment")
-    test = graded["cat"].TESTS[exercise]
-    assert graded["scores"][student][test] == graded["max"][test]
+def test_correct_alternative_keeps_full_marks(assignment, student, exercise, tmp_path_factory):
+    g = graded(assignment, tmp_path_factory)
+    test = g["cat"].TESTS[exercise]
+    assert g["scores"][student][test] == g["max"][test], g["log"][-3000:]
 
 
-def test_feedback_and_grades_exported(graded):
-    course, assignment = graded["course"], graded["assignment"]
-    for student in graded["plan"]:
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_feedback_and_grades_exported(assignment, tmp_path_factory):
+    g = graded(assignment, tmp_path_factory)
+    course = g["course"]
+    for student in g["plan"]:
         html = list((course.grading / "feedback" / student / assignment).glob("*.html"))
         assert html, f"no feedback for {student}"
-    rows = {row["student_id"]: row for row in graded["grades"] if row["assignment"] == assignment}
-    assert set(rows) == set(graded["plan"])
-    auto_max = sum(_auto(graded).values())
-    assert float(rows["solution"]["raw_score"]) == auto_max  # the written answer awaits manual grading
+    rows = {row["student_id"]: row for row in g["grades"] if row["assignment"] == assignment}
+    assert set(rows) == set(g["plan"])
+    assert float(rows["solution"]["raw_score"]) == sum(_auto(g).values())  # written answers await a human
     assert float(rows["blank"]["raw_score"]) == 0

@@ -71,8 +71,9 @@ def badge_source(repo: str, notebook: str) -> str:
     return f"[![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)]({url})"
 
 
-def twins() -> list[Path]:
-    return sorted((ROOT / "lectures").glob("*.py")) + sorted((ROOT / "solutions").glob("*/*.py"))
+def twins(only: str = "") -> list[Path]:
+    found = sorted((ROOT / "lectures").glob("*.py")) + sorted((ROOT / "solutions").glob("*/*.py"))
+    return [p for p in found if only in p.stem]
 
 
 def badge_target(twin: Path) -> str:
@@ -114,9 +115,9 @@ def render(twin: Path, repo: str) -> tuple[str, str]:
     return text, json.dumps(nb, indent=1, ensure_ascii=False, sort_keys=True) + "\n"
 
 
-def write_notebooks(root_out: Path) -> None:
+def write_notebooks(root_out: Path, only: str = "") -> None:
     repo = repository()
-    for twin in twins():
+    for twin in twins(only):
         text, notebook = render(twin, repo)
         rel = twin.relative_to(ROOT)
         (root_out / rel).parent.mkdir(parents=True, exist_ok=True)
@@ -124,13 +125,13 @@ def write_notebooks(root_out: Path) -> None:
         (root_out / rel.with_suffix(".ipynb")).write_text(notebook)
 
 
-def generate_labs(solutions: Path, labs: Path) -> None:
+def generate_labs(solutions: Path, labs: Path, only: str = "") -> None:
     """Run nbgrader generate_assignment for every assignment, with a throwaway gradebook."""
     with tempfile.TemporaryDirectory() as tmp:
         # nbgrader's gradebook runs `alembic` in a subprocess: the environment's bin must be on PATH.
         path = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
         env = {**os.environ, "DGM_GRADING_DIR": tmp, "PATH": path}
-        for folder in sorted(p for p in solutions.iterdir() if p.is_dir()):
+        for folder in sorted(p for p in solutions.iterdir() if p.is_dir() and only in p.name):
             cmd = [
                 sys.executable, "-m", "nbgrader", "generate_assignment", folder.name, "--force",
                 f"--CourseDirectory.source_directory={solutions}",
@@ -185,11 +186,12 @@ def check() -> int:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--check", action="store_true", help="compare instead of writing")
+    parser.add_argument("--only", default="", help="regenerate only sources whose name contains this")
     args = parser.parse_args()
     if args.check:
         return check()
-    write_notebooks(ROOT)
-    generate_labs(ROOT / "solutions", ROOT / "labs")
+    write_notebooks(ROOT, args.only)
+    generate_labs(ROOT / "solutions", ROOT / "labs", args.only)
     # nbgrader leaves no outputs in labs, but make sure no stray folder from a removed assignment stays.
     for folder in (ROOT / "labs").iterdir():
         if folder.is_dir() and not (ROOT / "solutions" / folder.name).is_dir():

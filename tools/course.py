@@ -1,4 +1,4 @@
-"""A temporary nbgrader course for tests: real nbgrader commands, a real gradebook, isolated paths."""
+"""A temporary nbgrader course (tests, benchmark): real nbgrader commands, a real gradebook, isolated paths."""
 
 from __future__ import annotations
 
@@ -123,4 +123,7 @@ def filled(lab, solution, replace: dict[str, str] | None = None):
 
 
 def catalogue(assignment: str):
+    """The wrong-answer catalogue of a lab (tests/catalogue/<assignment>.py)."""
+    if str(ROOT / "tests") not in sys.path:
+        sys.path.insert(0, str(ROOT / "tests"))
     return importlib.import_module(f"catalogue.{assignment}")
