@@ -82,8 +82,8 @@ class Course:
             nbformat.write(nb, path)
         return path
 
-    def autograde(self, assignment: str) -> subprocess.CompletedProcess:
-        return self.nbgrader("autograde", assignment, "--force", check=False)
+    def autograde(self, assignment: str, *extra: str) -> subprocess.CompletedProcess:
+        return self.nbgrader("autograde", assignment, "--force", *extra, check=False)
 
     def scores(self, assignment: str, student: str) -> dict[str, float]:
         """Score of every graded cell of one student's submission, from the gradebook."""

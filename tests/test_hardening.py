@@ -1,0 +1,91 @@
+"""The nbgrader configuration closes the holes of NOTES.md: proven with tampered submissions.
+
+Each submission below carries a wrong answer *and* a trick that, with nbgrader's defaults, would hide
+it. With the course's configuration each still scores 0 on that exercise, and its other (correct)
+answers keep full marks.
+"""
+
+from __future__ import annotations
+
+import pytest
+from course import Course, catalogue, filled, grade_id
+
+pytestmark = pytest.mark.slow
+
+ASSIGNMENT = "lab02_kl"
+CAT = catalogue(ASSIGNMENT)
+WRONG_GAUSSIAN = next(iter(CAT.WRONG["kl_gaussian"].values()))
+
+
+def _skip_tag(nb):
+    for cell in nb.cells:
+        if grade_id(cell) == "test_kl_gaussian":
+            cell.metadata["tags"] = ["skip-execution"]
+    return nb
+
+
+def _delete_test(nb):
+    nb.cells = [c for c in nb.cells if grade_id(c) != "test_kl_gaussian"]
+    return nb
+
+
+def _patch_checks(nb):
+    for cell in nb.cells:
+        if grade_id(cell) == "kl_gaussian":
+            cell.source += (
+                "\n\nimport dgm.checks\n"
+                "dgm.checks.assert_close = lambda *args, **kwargs: None\n"
+                "dgm.checks.assert_true = lambda *args, **kwargs: None\n"
+            )
+    return nb
+
+
+TRICKS = {"skip_execution_tag": _skip_tag, "deleted_test_cell": _delete_test, "patched_checks": _patch_checks}
+
+
+@pytest.fixture(scope="module")
+def scores(tmp_path_factory):
+    course = Course(tmp_path_factory.mktemp("hardening"))
+    course.generate(ASSIGNMENT)
+    lab, solution = course.lab(ASSIGNMENT), course.solution(ASSIGNMENT)
+    for student, trick in TRICKS.items():
+        course.submit(ASSIGNMENT, student, trick(filled(lab, solution, {"kl_gaussian": WRONG_GAUSSIAN})))
+    log = course.autograde(ASSIGNMENT)
+    # Control: the same skip-tag trick graded with nbgrader's default tag does fool it, so the test
+    # above would fail without the course's configuration.
+    course.submit(ASSIGNMENT, "control", _skip_tag(filled(lab, solution, {"kl_gaussian": WRONG_GAUSSIAN})))
+    course.autograde(ASSIGNMENT, "--student=control", "--Execute.skip_cells_with_tag=skip-execution")
+    students = [*TRICKS, "control"]
+    return {s: course.scores(ASSIGNMENT, s) for s in students}, course.max_scores(ASSIGNMENT), log
+
+
+@pytest.mark.parametrize("student", list(TRICKS))
+def test_trick_does_not_save_a_wrong_answer(scores, student):
+    got, maximum, log = scores
+    assert got[student]["test_kl_gaussian"] == 0, f"{student}: {got[student]}\n{log.stdout[-2000:]}"
+    for test in CAT.TESTS.values():
+        if test != "test_kl_gaussian":
+            assert got[student][test] == maximum[test], f"{student}: {test} lost points"
+
+
+def test_control_default_nbgrader_is_fooled_by_the_skip_tag(scores):
+    got, maximum, _ = scores
+    assert got["control"]["test_kl_gaussian"] == maximum["test_kl_gaussian"]
+
+
+def test_notebook_time_bound_stops_a_slow_submission(tmp_path, monkeypatch):
+    """BoundedExecute: once the notebook's time is spent, the remaining cells time out (and score 0)."""
+    import nbformat
+    from course import isolated_env
+    from nbgrader_ext import BoundedExecute
+
+    for key, value in isolated_env(tmp_path).items():
+        monkeypatch.setenv(key, value)
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("import time; time.sleep(3)") for _ in range(3)]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    executor = BoundedExecute(timeout=60, notebook_timeout=5)
+    nb, _ = executor.preprocess(nb, {"metadata": {"path": str(tmp_path)}})
+    timed_out = ["CellTimeoutError" in [o.get("ename") for o in c.outputs] for c in nb.cells]
+    # 3 s of the 5 s go to the first cell; the second gets the 2 s left, the third the 1 s minimum.
+    assert timed_out == [False, True, True], [c.outputs for c in nb.cells]
