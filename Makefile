@@ -26,8 +26,11 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 ## Open the course in JupyterLab (students, instructors, self-learners).
+# JupyterLab refuses to start as root (containers, CI) unless told.
+ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
+
 lab: env
-	$(BIN)/jupyter lab --ServerApp.root_dir=$(CURDIR) README.md
+	$(BIN)/jupyter lab $(ROOT_FLAG) --ServerApp.root_dir=$(CURDIR) README.md
 
 ## Every test: package, generated files, lint, lectures, nbgrader validate and the round trip.
 test: env

@@ -12,6 +12,7 @@ nbgrader and CI:
 
 from __future__ import annotations
 
+import contextlib
 import os
 import platform
 import random
@@ -111,22 +112,35 @@ def check_versions(found: dict[str, str]) -> list[str]:
     return problems
 
 
+@contextlib.contextmanager
+def _muted_stderr_fd():
+    """Send file descriptor 2 to /dev/null for a moment.
+
+    TensorFlow's C++ side (absl) prints "All log messages before absl::InitializeLog()..." and
+    "Could not find cuda drivers" at import, whatever TF_CPP_MIN_LOG_LEVEL says; those lines would
+    land in the setup cell's output. Python exceptions are not affected.
+    """
+    sys.stderr.flush()
+    try:
+        saved, null = os.dup(2), os.open(os.devnull, os.O_WRONLY)
+    except OSError:  # no real file descriptor 2 (some hosted kernels)
+        yield
+        return
+    os.dup2(null, 2)
+    try:
+        yield
+    finally:
+        sys.stderr.flush()
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(null)
+
+
 def setup(verbose: bool = True) -> dict:
     """What the generated setup cell runs: quiet TF, check versions, seed, warm up, report."""
     quiet_tensorflow()
-    import importlib
-
-    found = {}
-    for name in MIN_VERSIONS:
-        try:
-            found[name] = importlib.import_module(name).__version__
-        except ImportError:
-            pass
-        except Exception as err:  # e.g. TFP refusing to import without tf_keras
-            raise RuntimeError(
-                f"Importing {name} failed: {err}\nFix: reinstall the course environment "
-                "(`make env` locally; on Colab, Runtime > Restart and run the setup cell again)."
-            ) from err
+    with _muted_stderr_fd():
+        found = _import_stack()
     problems = check_versions(found)
     if problems:
         raise RuntimeError(
@@ -135,8 +149,9 @@ def setup(verbose: bool = True) -> dict:
         )
     import tensorflow as tf
 
-    # One op now so that TensorFlow's first-use messages happen here, not inside a graded test cell.
-    tf.reduce_sum(tf.ones(2)).numpy()
+    with _muted_stderr_fd():
+        # One op now so that TensorFlow's first-use messages happen here, not inside a graded test cell.
+        tf.reduce_sum(tf.ones(2)).numpy()
     value = seed_everything()
     gpus = tf.config.list_physical_devices("GPU")
     report = {
@@ -150,3 +165,21 @@ def setup(verbose: bool = True) -> dict:
     if verbose:
         print(" | ".join(f"{k}: {v}" for k, v in report.items()))
     return report
+
+
+def _import_stack() -> dict[str, str]:
+    """Import the stack and return its versions; a broken install is a clear error."""
+    import importlib
+
+    found = {}
+    for name in MIN_VERSIONS:
+        try:
+            found[name] = importlib.import_module(name).__version__
+        except ImportError:
+            pass
+        except Exception as err:  # e.g. TFP refusing to import without tf_keras
+            raise RuntimeError(
+                f"Importing {name} failed: {err}\nFix: reinstall the course environment "
+                "(`make env` locally; on Colab, Runtime > Restart and run the setup cell again)."
+            ) from err
+    return found

@@ -52,7 +52,8 @@ if "google.colab" in sys.modules:
     if not os.path.isdir("{folder}"):
         subprocess.run(["git", "clone", "--depth", "1", COURSE_REPOSITORY, "{folder}"], check=True)
         # --no-deps keeps Colab's own TensorFlow and TFP.
-        subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "-e", "{folder}"], check=True)
+        pip = [sys.executable, "-m", "pip", "install", "-q", "--no-deps"]
+        subprocess.run([*pip, "-e", "{folder}"], check=True)
     sys.path.insert(0, "{folder}")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 try:
@@ -90,6 +91,7 @@ def _cell_id(name: str, index: int) -> str:
 
 def render(twin: Path, repo: str) -> tuple[str, str]:
     """The regenerated twin text and notebook JSON for one source."""
+    twin = twin.resolve()
     nb = jupytext.reads(twin.read_text(), fmt=TEXT_FORMAT)
     found = set()
     for cell in nb.cells:

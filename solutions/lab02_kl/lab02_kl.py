@@ -32,7 +32,8 @@ if "google.colab" in sys.modules:
     if not os.path.isdir("/content/dgm-course"):
         subprocess.run(["git", "clone", "--depth", "1", COURSE_REPOSITORY, "/content/dgm-course"], check=True)
         # --no-deps keeps Colab's own TensorFlow and TFP.
-        subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "-e", "/content/dgm-course"], check=True)
+        pip = [sys.executable, "-m", "pip", "install", "-q", "--no-deps"]
+        subprocess.run([*pip, "-e", "/content/dgm-course"], check=True)
     sys.path.insert(0, "/content/dgm-course")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 try:
