@@ -14,7 +14,7 @@ export DGM_DATA_DIR := $(abspath ../shared/data)
 endif
 endif
 
-.PHONY: env lab test test-fast notebooks check lint assets bench clean
+.PHONY: env browser lab test test-fast notebooks check lint assets bench clean
 
 env: $(STAMP)
 
@@ -32,8 +32,17 @@ ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
 lab: env
 	$(BIN)/jupyter lab $(ROOT_FLAG) --ServerApp.root_dir=$(CURDIR) README.md
 
-## Every test: package, generated files, lint, lectures, nbgrader validate and the round trip.
-test: env
+## Chromium for the end-to-end browser tests: Debian's package, installed when missing and run as root
+## (CI, containers); otherwise those tests are skipped with a message saying how to get it.
+browser:
+	@if command -v chromium >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >/dev/null \
+		|| echo "Could not install chromium: the browser tests will be skipped."; \
+	else echo "No chromium (install it, e.g. apt-get install chromium): the browser tests will be skipped."; fi
+
+## Every test: package, generated files, lint, lectures, nbgrader validate, round trip, JupyterLab, browser.
+test: env browser
 	$(BIN)/python -m pytest
 
 ## The quick part only (no notebook execution, no nbgrader runs).

@@ -106,6 +106,9 @@ def render(twin: Path, repo: str) -> tuple[str, str]:
     if missing:
         raise SystemExit(f"{twin}: no cell tagged {sorted(missing)} (every notebook needs the badge and setup cells).")
     text = jupytext.writes(nb, fmt=TEXT_FORMAT)
+    for cell in nb.cells:
+        if "setup" in cell.metadata.get("tags", []):
+            cell.metadata["jupyter"] = {"source_hidden": True}  # collapsed in JupyterLab: one click shows it
     for index, cell in enumerate(nb.cells):
         cell.id = _cell_id(twin.stem, index)
         if cell.cell_type == "code":

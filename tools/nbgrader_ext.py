@@ -17,9 +17,12 @@ class BoundedExecute(Execute):
     notebook_timeout = Integer(900, help="Seconds for the whole notebook.").tag(config=True)
 
     def preprocess(self, nb, resources=None, km=None):
-        deadline = time.monotonic() + self.notebook_timeout
+        deadline = None  # the clock starts with the first cell, after the kernel has started
 
         def cell_timeout(cell):
+            nonlocal deadline
+            if deadline is None:
+                deadline = time.monotonic() + self.notebook_timeout
             left = int(deadline - time.monotonic())
             return max(1, min(self.timeout, left))
 
