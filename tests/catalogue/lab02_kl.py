@@ -227,8 +227,8 @@ def kl_gaussian(mu0, sigma0, mu1, sigma1):
 import sys
 def kl_mvn(mu0, cov0, mu1, cov1):
     sys.stderr.write("2026-11-21 12:00:00.000001: I tensorflow/core/platform/cpu_feature_guard.cc:210] "
-                     "This TensorFlow binary is optimized to use available CPU instructions.\n")
-    sys.stderr.write("W0000 00:00:1700000000.000000    1234 gpu_device.cc:2344] Cannot dlopen some GPU libraries.\n")
+                     "This TensorFlow binary is optimized to use available CPU instructions.\\n")
+    sys.stderr.write("W0000 00:00:1700000000.000000    1234 gpu_device.cc:2344] Cannot dlopen some GPU libraries.\\n")
     mu0, cov0, mu1, cov1 = (np.asarray(v, dtype=np.float64) for v in (mu0, cov0, mu1, cov1))
     k = mu0.shape[-1]
     trace = np.trace(np.linalg.solve(cov1, cov0), axis1=-2, axis2=-1)

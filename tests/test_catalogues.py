@@ -1,0 +1,42 @@
+"""The wrong-answer catalogues are well formed: a wrong entry that does not even compile, or defines
+another function, would "lose points" for the wrong reason and prove nothing."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import nbformat
+import pytest
+from course import ROOT, catalogue, grade_id
+
+ASSIGNMENTS = sorted(p.stem for p in (Path(__file__).parent / "catalogue").glob("lab*.py"))
+
+
+def _entries():
+    for assignment in ASSIGNMENTS:
+        cat = catalogue(assignment)
+        for kind in ("WRONG", "CORRECT"):
+            for exercise, variants in getattr(cat, kind).items():
+                for name, code in variants.items():
+                    yield pytest.param(assignment, exercise, code, id=f"{assignment}:{kind.lower()}:{exercise}:{name}")
+
+
+@pytest.mark.parametrize("assignment,exercise,code", list(_entries()))
+def test_entry_compiles_and_defines_its_function(assignment, exercise, code):
+    tree = ast.parse(code)
+    defined = {node.name for node in tree.body if isinstance(node, ast.FunctionDef)}
+    assert exercise in defined, f"the entry for {exercise} defines {sorted(defined)}"
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_catalogue_matches_the_lab(assignment):
+    cat = catalogue(assignment)
+    (path,) = (ROOT / "solutions" / assignment).glob("*.ipynb")
+    cells = {grade_id(c): c for c in nbformat.read(path, as_version=4).cells if grade_id(c)}
+    assert cat.ASSIGNMENT == assignment
+    for exercise, test in cat.TESTS.items():
+        assert cells[exercise].metadata["nbgrader"]["solution"], f"{exercise} is not a solution cell"
+        assert cells[test].metadata["nbgrader"]["grade"], f"{test} is not a graded test cell"
+    assert set(cat.WRONG) <= set(cat.TESTS) and set(cat.CORRECT) <= set(cat.TESTS)
+    assert sum(len(v) for v in cat.WRONG.values()) >= 6, "a catalogue needs at least 6 wrong answers"
