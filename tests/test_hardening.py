@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 from course import Course, catalogue, filled, grade_id
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("hardening")]
 
 ASSIGNMENT = "lab02_kl"
 CAT = catalogue(ASSIGNMENT)

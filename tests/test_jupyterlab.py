@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 BIN = Path(sys.executable).parent
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("jupyterlab")]
 
 
 def _get(server, path):

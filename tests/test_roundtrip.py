@@ -22,6 +22,8 @@ from course import Course, catalogue, filled
 pytestmark = pytest.mark.slow
 
 ASSIGNMENTS = sorted(p.stem for p in (Path(__file__).parent / "catalogue").glob("lab*.py"))
+# Under pytest-xdist, all the tests of one lab run in one worker, so that each lab is graded once.
+LABS = [pytest.param(a, marks=pytest.mark.xdist_group(a)) for a in ASSIGNMENTS]
 _GRADED: dict[str, dict] = {}
 
 
@@ -62,7 +64,7 @@ def _auto(g) -> dict[str, float]:
     return {name: pts for name, pts in g["max"].items() if name in g["cat"].TESTS.values()}
 
 
-@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+@pytest.mark.parametrize("assignment", LABS)
 def test_solution_scores_full_marks(assignment, tmp_path_factory):
     g = graded(assignment, tmp_path_factory)
     scores = g["scores"]["solution"]
@@ -71,7 +73,7 @@ def test_solution_scores_full_marks(assignment, tmp_path_factory):
         assert scores[name] == pts, f"the solution lost points on {name}: {scores[name]}/{pts}\n{g['log'][-3000:]}"
 
 
-@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+@pytest.mark.parametrize("assignment", LABS)
 def test_blank_lab_scores_zero(assignment, tmp_path_factory):
     g = graded(assignment, tmp_path_factory)
     scores = g["scores"]["blank"]
@@ -85,7 +87,8 @@ def _entries(kind):
         for k, pack in enumerate(_packed(getattr(cat, kind))):
             for exercise, (name, _) in pack.items():
                 label = f"{assignment}:{exercise}:{name}"
-                out.append(pytest.param(assignment, f"{kind.lower()}{k}", exercise, id=label))
+                out.append(pytest.param(assignment, f"{kind.lower()}{k}", exercise, id=label,
+                                        marks=pytest.mark.xdist_group(assignment)))
     return out
 
 
@@ -108,7 +111,7 @@ def test_correct_alternative_keeps_full_marks(assignment, student, exercise, tmp
     assert g["scores"][student][test] == g["max"][test], g["log"][-3000:]
 
 
-@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+@pytest.mark.parametrize("assignment", LABS)
 def test_feedback_and_grades_exported(assignment, tmp_path_factory):
     g = graded(assignment, tmp_path_factory)
     course = g["course"]
