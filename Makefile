@@ -14,7 +14,8 @@ export DGM_DATA_DIR := $(abspath ../shared/data)
 endif
 endif
 
-.PHONY: env browser lab test test-fast notebooks check lint assets bench clean
+.PHONY: env browser sandbox lab test test-fast notebooks check lint assets bench clean \
+        release collect collect-zip grade feedback grades report
 
 env: $(STAMP)
 
@@ -41,8 +42,17 @@ browser:
 		|| echo "Could not install chromium: the browser tests will be skipped."; \
 	else echo "No chromium (install it, e.g. apt-get install chromium): the browser tests will be skipped."; fi
 
-## Every test: package, generated files, lint, lectures, nbgrader validate, round trip, JupyterLab, browser.
-test: env browser
+## bubblewrap: the sandbox for student code at autograde (Debian package, installed when missing and root).
+sandbox:
+	@if command -v bwrap >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap) >/dev/null \
+		|| echo "Could not install bubblewrap: grading will run WITHOUT a sandbox."; \
+	else echo "No bwrap (install bubblewrap): grading will run WITHOUT a sandbox."; fi
+
+## Every test: package, generated files, lint, lectures, nbgrader validate, round trip, grading faults,
+## JupyterLab, browser.
+test: env browser sandbox
 	$(BIN)/python -m pytest
 
 ## The quick part only (no notebook execution, no nbgrader runs).
@@ -67,6 +77,28 @@ assets: env
 ## Benchmark: FAST execution and autograde seconds per notebook, written to BENCHMARK.md.
 bench: env
 	$(BIN)/python tools/bench.py
+
+## Instructors: grade a lab. LAB=lab02_kl; ZIP=export.zip (Colab/LMS); ID_RULE='regex with (?P<id>...)'; JOBS=2.
+LAB   ?= lab02_kl
+JOBS  ?= 1
+GRADE := $(BIN)/python tools/grade.py
+
+release: env
+	$(GRADE) release $(LAB)
+collect: env
+	$(GRADE) collect $(LAB) --exchange
+collect-zip: env
+	$(GRADE) collect $(LAB) --zip $(ZIP) $(if $(ID_RULE),--id-rule '$(ID_RULE)')
+grade: env sandbox
+	$(GRADE) check $(LAB)
+	$(GRADE) autograde $(LAB) --jobs $(JOBS)
+feedback: env
+	$(GRADE) feedback $(LAB)
+grades: env
+	$(GRADE) export $(LAB) --to grades-$(LAB).csv
+	$(GRADE) report $(LAB)
+report: env
+	$(GRADE) report $(LAB)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
