@@ -204,3 +204,33 @@ def test_the_package_holds_no_solution_code():
         defined = {n.name for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.ClassDef))}
         assert not names & defined, f"{path.name} defines lab functions {names & defined}"
 
+
+
+# --- widgets ------------------------------------------------------------------------------------
+
+def test_explore_redraws_when_a_slider_moves(monkeypatch):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from dgm import widgets
+
+    monkeypatch.delenv("DGM_HEADLESS", raising=False)
+    monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
+    calls = []
+    box = widgets.explore(lambda m, s: calls.append((m, s)), m=widgets.slider(0.0, -1, 1, 0.1, "m"),
+                          s=widgets.slider(1.0, 0.5, 2, 0.1, "s"))
+    assert calls == [(0.0, 1.0)], "explore draws once at once"
+    box.children[0].children[0].value = 0.5
+    assert calls[-1] == (0.5, 1.0)
+
+
+def test_explore_headless_draws_once_without_widgets(monkeypatch):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from dgm import widgets
+
+    monkeypatch.setenv("DGM_HEADLESS", "1")
+    calls = []
+    assert widgets.explore(lambda m: calls.append(m), m=widgets.slider(0.3, 0, 1, 0.1, "m")) is None
+    assert calls == [0.3]

@@ -25,6 +25,7 @@ def isolated_env(home: Path) -> dict[str, str]:
         (home / name.lower()).mkdir(parents=True, exist_ok=True)
         env[name] = str(home / name.lower())
     env["PATH"] = os.pathsep.join([str(BIN), env.get("PATH", "")])
+    env["DGM_HEADLESS"] = "1"  # no widgets: nobody is watching (see dgm.widgets.headless)
     env.pop("DGM_MODE", None)  # nbgrader runs FAST by itself (NBGRADER_EXECUTION)
     return env
 
