@@ -1,12 +1,12 @@
 """Start an IPython kernel inside a bubblewrap (``bwrap``) sandbox: the kernel of ``grade.py autograde``.
 
-A student's code runs with the grader's rights. Inside this sandbox it sees the machine read-only,
-with no network, no other processes, and with the hidden-test material out of reach:
+A student's code runs with the grader's rights. Inside this sandbox it has no network, no other
+processes, and sees only an allowlist of the machine, read-only:
 
-- the course folder (solutions, .git, tools), the student-data folder (gradebook, other students'
-  submissions and feedback), the grader's home, ``/home`` and ``/tmp`` are empty tmpfs mounts;
-- only the Python environment, the course's helper package ``dgm`` and its embedded data come back,
-  read-only;
+- the system (``/usr``, ``/etc``, ``/sys``), the Python installation and environment, the course's
+  helper package ``dgm`` and its embedded data; ``/tmp`` is an empty tmpfs;
+- nothing else: no course checkout (solutions, .git), no student-data folder (gradebook, other
+  students' submissions and feedback), no home folder, wherever they are on the machine;
 - the working folder (the student's autograded folder) is writable, but the notebooks in it, which
   nbgrader has already filled with the hidden tests, read as empty files;
 - the kernel's own socket folder (ipc transport: TCP cannot cross the network namespace).
@@ -28,17 +28,31 @@ def _paths(name: str) -> list[str]:
     return [p for p in os.environ.get(name, "").split(os.pathsep) if p and os.path.exists(p)]
 
 
+# What a Python kernel needs of the system; everything else of the machine is simply not there.
+SYSTEM = ["/usr", "/etc", "/sys"]
+MERGED = ["/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"]  # symlinks into /usr on merged-/usr systems
+
+
 def command(connection_file: str, cwd: str) -> list[str]:
     bwrap = shutil.which("bwrap") or "/usr/bin/bwrap"
-    args = [bwrap, "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc",
+    args = [bwrap, "--dev", "/dev", "--proc", "/proc",
             "--unshare-net", "--unshare-pid", "--unshare-ipc", "--unshare-uts",
             "--die-with-parent", "--new-session"]
-    hide = ["/tmp", "/home", "/root", str(Path.home()), *_paths("DGM_SANDBOX_HIDE")]
-    for path in sorted({os.path.realpath(p) for p in hide if os.path.isdir(p)}, key=len):
-        args += ["--tmpfs", path]
+    # An allowlist: bind only what the kernel needs. Any other checkout of the course, the gradebook,
+    # other students' work and the grader's files are absent, wherever they are on the machine.
+    for path in SYSTEM:
+        if os.path.isdir(path):
+            args += ["--ro-bind", path, path]
+    for path in MERGED:
+        if os.path.islink(path):
+            args += ["--symlink", os.readlink(path), path]
+        elif os.path.isdir(path):
+            args += ["--ro-bind", path, path]
+    args += ["--tmpfs", "/tmp"]
     show = [sys.prefix, sys.base_prefix, *_paths("DGM_SANDBOX_SHOW")]
     for path in sorted({os.path.realpath(p) for p in show}, key=len):
         args += ["--ro-bind", path, path]
+    hide = [str(Path.home()), *_paths("DGM_SANDBOX_HIDE")]
     runtime = os.path.dirname(os.path.realpath(connection_file))
     if any(os.path.commonpath([runtime, p]) == runtime for p in [cwd, *hide]):
         sys.exit(f"sandbox_kernel: the connection file must be in a private folder, not in {runtime}")
