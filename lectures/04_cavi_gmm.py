@@ -41,7 +41,7 @@ except ImportError as err:
         "The course helper package `dgm` is not installed in this kernel. Fix: start JupyterLab with "
         "`make lab` in the course folder (or run `pip install -e .` there), then restart the kernel."
     ) from err
-config.setup()
+ENVIRONMENT = config.setup()  # versions, device, mode and seed, as printed
 
 # %%
 import itertools
