@@ -205,6 +205,25 @@ def binarize(images: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return (rng.random(probs.shape, dtype=np.float32) < probs).astype("float32")
 
 
+def binarized_batches(images: np.ndarray, batch_size: int, seed: int, labels: np.ndarray | None = None):
+    """A shuffled ``tf.data`` pipeline of dynamically binarised batches (a fresh binarisation each epoch).
+
+    images: float32 intensities (N, 784) in [0, 1]. Yields binary float32 batches, or (batch, labels)
+    pairs when labels are given (e.g. one-hot vectors for a conditional model).
+    """
+    import tensorflow as tf
+
+    data = (images, labels) if labels is not None else images
+    dataset = tf.data.Dataset.from_tensor_slices(data).shuffle(len(images), seed=seed)
+    dataset = dataset.batch(batch_size)
+
+    def draw(x, *rest):
+        binary = tf.cast(tf.random.uniform(tf.shape(x)) < x, tf.float32)
+        return (binary, *rest) if rest else binary
+
+    return dataset.map(draw).prefetch(2)
+
+
 def choose_subset(n_total: int, size: int, seed: int) -> np.ndarray:
     return np.sort(np.random.default_rng(seed).choice(n_total, size=size, replace=False))
 

@@ -25,7 +25,10 @@ def _entries():
 @pytest.mark.parametrize("assignment,exercise,code", list(_entries()))
 def test_entry_compiles_and_defines_its_function(assignment, exercise, code):
     tree = ast.parse(code)
-    defined = {node.name for node in tree.body if isinstance(node, ast.FunctionDef)}
+    # A function, a class, or a method of a class (e.g. a model's train_step) named like its cell.
+    defined = {node.name for node in tree.body if isinstance(node, (ast.FunctionDef, ast.ClassDef))}
+    defined |= {item.name for node in tree.body if isinstance(node, ast.ClassDef)
+                for item in node.body if isinstance(item, ast.FunctionDef)}
     assert exercise in defined, f"the entry for {exercise} defines {sorted(defined)}"
 
 

@@ -234,3 +234,29 @@ def test_explore_headless_draws_once_without_widgets(monkeypatch):
     calls = []
     assert widgets.explore(lambda m: calls.append(m), m=widgets.slider(0.3, 0, 1, 0.1, "m")) is None
     assert calls == [0.3]
+
+
+# --- training helpers -----------------------------------------------------------------------------
+
+def test_time_budget_is_read_from_the_environment(monkeypatch):
+    from dgm import training
+
+    monkeypatch.delenv("DGM_TRAIN_SECONDS", raising=False)
+    assert training.train_seconds() is None
+    assert [type(c).__name__ for c in training.callbacks(10)] == ["Progress"]
+    monkeypatch.setenv("DGM_TRAIN_SECONDS", "60")
+    assert training.train_seconds() == 60.0
+    assert [type(c).__name__ for c in training.callbacks(10)] == ["TimeBudget", "Progress"]
+    monkeypatch.setenv("DGM_TRAIN_SECONDS", "a minute")
+    with pytest.raises(ValueError, match="DGM_TRAIN_SECONDS must be a number of seconds, got 'a minute'"):
+        training.train_seconds()
+
+
+def test_binarized_batches_are_binary_and_fresh_each_epoch():
+    pictures = np.full((64, 784), 0.5, dtype="float32")
+    dataset = data.binarized_batches(pictures, 32, seed=0, labels=np.arange(64))
+    first = np.concatenate([x.numpy() for x, _ in dataset])
+    second = np.concatenate([x.numpy() for x, _ in dataset])
+    assert set(np.unique(first)) <= {0.0, 1.0} and first.shape == (64, 784)
+    assert 0.45 < first.mean() < 0.55, "pixels of intensity 0.5 should be on about half the time"
+    assert not np.array_equal(first, second), "each pass should draw a new binarisation"

@@ -1,0 +1,79 @@
+"""Training helpers shared by the model notebooks: compact progress lines and an optional time budget.
+
+``DGM_TRAIN_SECONDS`` (unset by default) stops every ``model.fit`` that uses :func:`callbacks` after
+that many seconds of training. The benchmark uses it ("60 s of training on two CPU cores"); students
+can use it to try FULL-size data on a slow machine.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+
+import keras
+
+
+def train_seconds() -> float | None:
+    """The time budget from ``DGM_TRAIN_SECONDS``, or None when unset."""
+    value = os.environ.get("DGM_TRAIN_SECONDS", "").strip()
+    if not value:
+        return None
+    try:
+        seconds = float(value)
+    except ValueError:
+        raise ValueError(f"DGM_TRAIN_SECONDS must be a number of seconds, got {value!r}.") from None
+    if seconds <= 0:
+        raise ValueError(f"DGM_TRAIN_SECONDS must be positive, got {seconds}.")
+    return seconds
+
+
+class Progress(keras.callbacks.Callback):
+    """One short line every ``every`` epochs (and at the last one), instead of Keras's progress bars."""
+
+    def __init__(self, epochs: int, every: int | None = None):
+        super().__init__()
+        self.epochs = epochs
+        self.every = every or max(1, epochs // 5)
+        self.start = time.perf_counter()
+        self.seconds = 0.0
+
+    def on_train_begin(self, logs=None):
+        self.start = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.seconds = time.perf_counter() - self.start
+        if (epoch + 1) % self.every == 0 or epoch + 1 == self.epochs or self.model.stop_training:
+            values = "  ".join(f"{name} {value:.2f}" for name, value in (logs or {}).items())
+            print(f"epoch {epoch + 1:>3}/{self.epochs}  {self.seconds:5.1f} s  {values}", flush=True)
+
+
+class TimeBudget(keras.callbacks.Callback):
+    """Stop training at the end of the first epoch that ends after ``seconds`` of training."""
+
+    def __init__(self, seconds: float):
+        super().__init__()
+        self.seconds = seconds
+        self.start = time.perf_counter()
+
+    def on_train_begin(self, logs=None):
+        self.start = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        if time.perf_counter() - self.start >= self.seconds:
+            self.model.stop_training = True
+
+
+def callbacks(epochs: int, every: int | None = None) -> list[keras.callbacks.Callback]:
+    """The ``DGM_TRAIN_SECONDS`` budget when it is set, and progress lines. Use with ``verbose=0``."""
+    budget = train_seconds()
+    return ([TimeBudget(budget)] if budget else []) + [Progress(epochs, every)]
+
+
+def fit(model: keras.Model, dataset, epochs: int, validation_data=None, every: int | None = None):
+    """``model.fit`` on a ``tf.data`` pipeline with :func:`callbacks`; returns the History.
+
+    The pipeline shuffles itself (``dgm.data.binarized_batches``); ``shuffle=False`` keeps Keras from
+    warning about it on stderr, which nbgrader would count against a correct answer.
+    """
+    return model.fit(dataset, epochs=epochs, validation_data=validation_data, verbose=0, shuffle=False,
+                     callbacks=callbacks(epochs, every))
