@@ -216,9 +216,12 @@ def binarized_batches(images: np.ndarray, batch_size: int, seed: int, labels: np
     data = (images, labels) if labels is not None else images
     dataset = tf.data.Dataset.from_tensor_slices(data).shuffle(len(images), seed=seed)
     dataset = dataset.batch(batch_size)
+    # A generator keeps its state between passes. A plain tf.random op would restart its sequence at
+    # every pass once a global seed is set (as the setup cell does): the same noise every epoch.
+    noise = tf.random.Generator.from_seed(seed)
 
     def draw(x, *rest):
-        binary = tf.cast(tf.random.uniform(tf.shape(x)) < x, tf.float32)
+        binary = tf.cast(noise.uniform(tf.shape(x)) < x, tf.float32)
         return (binary, *rest) if rest else binary
 
     return dataset.map(draw).prefetch(2)
