@@ -68,7 +68,7 @@ def execute(nb, cwd: Path, env: dict[str, str], timeout: int = 1800) -> float:
 
 
 def run_lecture(path: Path, env: dict[str, str]) -> tuple[float, dict | None]:
-    """Execute a lecture; returns its seconds (without the report cell) and its RESULTS, if any."""
+    """Execute a lecture with a report cell appended; returns its seconds and its RESULTS, if any."""
     nb = nbformat.read(path, as_version=4)
     nb.cells.append(nbformat.v4.new_code_cell(REPORT_CELL))
     seconds = execute(nb, path.parent, env)
@@ -160,13 +160,11 @@ def _cell(results: dict | None, key: str, scale: float, target: tuple | None) ->
     if results.get(key) is None:
         return "not reported"
     value = results[key] * scale
-    text = f"{value:.1f}"
+    text = f"{value:.0f}" if isinstance(results[key], int) else f"{value:.1f}"
     if target:
         op, bound = target
         ok = value >= bound if op == ">=" else value <= bound
         text += f" ({'meets' if ok else 'misses'} {op} {bound})"
-    elif key in ("active_units",):
-        text = f"{value:.0f}"
     return text
 
 
