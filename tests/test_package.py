@@ -252,6 +252,44 @@ def test_time_budget_is_read_from_the_environment(monkeypatch):
         training.train_seconds()
 
 
+@pytest.mark.parametrize("epoch_seconds, epochs, seconds", [(25, 2, 50), (20, 3, 60), (70, 1, 70)])
+def test_time_budget_stops_before_an_epoch_would_overrun(monkeypatch, epoch_seconds, epochs, seconds):
+    import types
+
+    import keras
+
+    from dgm import training
+
+    now = [0.0]
+    monkeypatch.setattr(training, "time", types.SimpleNamespace(perf_counter=lambda: now[0]))
+    model = keras.Sequential([keras.Input((1,)), keras.layers.Dense(1)])
+    budget = training.TimeBudget(60)
+    budget.set_model(model)
+    model.stop_training = False
+    budget.on_train_begin()
+    ran = 0
+    while not model.stop_training:
+        budget.on_epoch_begin(ran)
+        now[0] += epoch_seconds
+        budget.on_epoch_end(ran)
+        ran += 1
+    assert (ran, now[0]) == (epochs, seconds), f"expected {epochs} epochs in {seconds} s, got {ran} in {now[0]} s"
+
+
+def test_fit_runs_whole_epochs_of_a_pipeline():
+    import keras
+
+    from dgm import training
+
+    pictures = np.random.default_rng(0).random((100, 784), dtype=np.float32)
+    dataset = data.binarized_batches(pictures, 32, seed=0, labels=np.zeros((100, 1), dtype="float32"))
+    model = keras.Sequential([keras.Input((784,)), keras.layers.Dense(1)])
+    model.compile(optimizer="sgd", loss="mse")
+    history = training.fit(model, dataset, 3, every=3)
+    assert len(history.history["loss"]) == 3
+    assert int(model.optimizer.iterations) == 3 * 4, "expected 4 batches (32, 32, 32, 4) in each of 3 epochs"
+
+
 def test_binarized_batches_are_binary_and_fresh_each_epoch():
     import tensorflow as tf
 
@@ -263,6 +301,22 @@ def test_binarized_batches_are_binary_and_fresh_each_epoch():
     assert set(np.unique(first)) <= {0.0, 1.0} and first.shape == (64, 784)
     assert 0.45 < first.mean() < 0.55, "pixels of intensity 0.5 should be on about half the time"
     assert not np.array_equal(first, second), "each pass should draw a new binarisation"
+
+
+def test_binarized_batches_keep_labels_with_their_images_and_shuffle_each_epoch():
+    labels = np.arange(100)
+    pictures = np.repeat((labels % 2).astype("float32")[:, None], 784, axis=1)  # odd images all on, even off
+    dataset = data.binarized_batches(pictures, 32, seed=0, labels=labels)
+    orders = []
+    for _ in range(2):
+        batches = list(dataset)
+        assert [len(y) for _, y in batches] == [32, 32, 32, 4]
+        for x, y in batches:
+            expected = np.repeat((y.numpy() % 2)[:, None], 784, axis=1)
+            assert np.array_equal(x.numpy(), expected), "each image should come with its own label"
+        orders.append(np.concatenate([y.numpy() for _, y in batches]))
+    assert sorted(orders[0]) == list(labels), "one pass should show every image once"
+    assert not np.array_equal(orders[0], labels) and not np.array_equal(*orders), "expected a new order each pass"
 
 
 def test_binarized_batches_are_reproducible():

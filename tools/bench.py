@@ -7,7 +7,7 @@ ratios to plain execution (the grading overhead).
 
 Quality. A lecture that trains a model leaves its measurements in a dict ``RESULTS``. Three operating
 points (../shared/COURSE.md, "Quality targets"): the FAST run above (what CI asserts); "60 s": FULL data
-with every training stopped after 60 s (``DGM_TRAIN_SECONDS=60``), meant for two CPU cores; "FULL":
+with every training stopped before 60 s (``DGM_TRAIN_SECONDS=60``), meant for two CPU cores; "FULL":
 FULL mode as a student runs it, only measured when a GPU is visible (``--full`` forces it).
 
 A benchmark, not a test: it asserts nothing; it reports what it measured, and on what machine.
@@ -173,7 +173,7 @@ def quality_table(quality: dict, seconds: dict) -> list[str]:
         "## Quality (dynamically binarised MNIST)",
         "",
         "*FAST (CI check)*: the FAST run above (5,000 training images, short training). *60 s of training*:",
-        "FULL data, each training in the lecture stopped after 60 s (`DGM_TRAIN_SECONDS=60`), on this",
+        "FULL data, each training in the lecture stopped before 60 s (`DGM_TRAIN_SECONDS=60`), on this",
         "machine. *FULL*: the lecture in FULL mode, measured only on a GPU; otherwise \"not yet measured\".",
         "Importance-sampled likelihoods use the k and the number of test images each run reports below.",
         "",
