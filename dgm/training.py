@@ -77,6 +77,18 @@ def callbacks(epochs: int, every: int | None = None) -> list[keras.callbacks.Cal
     return ([TimeBudget(budget)] if budget else []) + [Progress(epochs, every)]
 
 
+def jit_compile() -> bool | str:
+    """What to pass as ``model.compile(jit_compile=...)``: XLA on a CPU-only machine too.
+
+    Keras's default ("auto") turns XLA on only with a GPU; on two CPU cores XLA made lecture 05's VAE
+    about 1.5 times faster. With a GPU, "auto" lets Keras decide (it knows, e.g., that Apple's Metal
+    plugin has no XLA).
+    """
+    import tensorflow as tf
+
+    return "auto" if [d for d in tf.config.list_physical_devices() if d.device_type != "CPU"] else True
+
+
 def fit(model: keras.Model, dataset, epochs: int, validation_data=None, every: int | None = None):
     """``model.fit`` on a ``tf.data`` pipeline with :func:`callbacks`; returns the History.
 

@@ -276,6 +276,20 @@ def test_time_budget_stops_before_an_epoch_would_overrun(monkeypatch, epoch_seco
     assert (ran, now[0]) == (epochs, seconds), f"expected {epochs} epochs in {seconds} s, got {ran} in {now[0]} s"
 
 
+def test_jit_compile_is_on_for_cpu_only_and_left_to_keras_with_an_accelerator(monkeypatch):
+    import types
+
+    import tensorflow as tf
+
+    from dgm import training
+
+    cpu, gpu = types.SimpleNamespace(device_type="CPU"), types.SimpleNamespace(device_type="GPU")
+    monkeypatch.setattr(tf.config, "list_physical_devices", lambda *kind: [cpu])
+    assert training.jit_compile() is True
+    monkeypatch.setattr(tf.config, "list_physical_devices", lambda *kind: [cpu, gpu])
+    assert training.jit_compile() == "auto"
+
+
 def test_fit_runs_whole_epochs_of_a_pipeline():
     import keras
 
