@@ -80,8 +80,8 @@ def quiet_tensorflow() -> None:
     would zero a correct answer. Must run before TensorFlow is imported to silence the C++ side.
     """
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    # oneDNN stays on (TensorFlow's default on x86): without XLA it trains the course's MLPs about 1.3 times faster
-    # on two CPU cores. Its start-up line goes to stderr at import, which setup() mutes.
+    # oneDNN stays on (TensorFlow's default on x86): without XLA it trains the course's MLPs about
+    # 1.3 times faster on two CPU cores. Its start-up line goes to stderr at import; setup() mutes it.
     import logging
 
     logging.getLogger("tensorflow").setLevel(logging.ERROR)

@@ -1,8 +1,8 @@
 """Training helpers shared by the model notebooks: compact progress lines and an optional time budget.
 
 ``DGM_TRAIN_SECONDS`` (unset by default) stops every ``model.fit`` that uses :func:`callbacks` before
-its training would pass that many seconds. The benchmark uses it ("60 s of training on two CPU cores"); students
-can use it to try FULL-size data on a slow machine.
+its training would pass that many seconds. The benchmark uses it ("60 s of training on two CPU
+cores"); students can use it to try FULL-size data on a slow machine.
 """
 
 from __future__ import annotations

@@ -238,11 +238,15 @@ class VAE(keras.Model):
         return self.track(*self.loss_terms(x))
 
 
+def compile_vae(model):
+    """Adam at this mode's learning rate, with XLA (which Keras turns on by itself only on a GPU)."""
+    model.compile(optimizer=keras.optimizers.Adam(config.pick(fast=2e-3, full=1e-3)), jit_compile=training.jit_compile())
+
+
 keras.utils.set_random_seed(config.seed())
 latent_dim = 32
 vae = VAE(latent_dim)
-# XLA fuses each training step into one program; Keras turns it on by itself only on a GPU.
-vae.compile(optimizer=keras.optimizers.Adam(config.pick(fast=2e-3, full=1e-3)), jit_compile=training.jit_compile())
+compile_vae(vae)
 x_batch = tf.constant(test_binary[:256])
 print("reconstruction logits:", vae(x_batch).shape)  # run once, so that the model is built
 vae.summary(line_length=80)
@@ -479,7 +483,7 @@ collapse = {}
 for name, (beta, warmup_steps) in variants.items():
     keras.utils.set_random_seed(config.seed())
     model = VAE(latent_dim, beta=beta, warmup_steps=warmup_steps)
-    model.compile(optimizer=keras.optimizers.Adam(config.pick(fast=2e-3, full=1e-3)), jit_compile=training.jit_compile())
+    compile_vae(model)
     print(f"--- {name}")
     fitted = training.fit(model, train_batches, short_epochs, every=short_epochs)
     metrics = model.evaluate(test_batches, verbose=0, return_dict=True)
@@ -523,7 +527,7 @@ plt.show()
 # %%
 keras.utils.set_random_seed(config.seed())
 vae2 = VAE(latent_dim=2)
-vae2.compile(optimizer=keras.optimizers.Adam(config.pick(fast=2e-3, full=1e-3)), jit_compile=training.jit_compile())
+compile_vae(vae2)
 vae2(x_batch)
 history2 = training.fit(vae2, train_batches, config.pick(fast=8, full=50), validation_data=test_batches)
 means2 = vae2.posterior(test_binary).mean().numpy()
