@@ -1,33 +1,40 @@
 """nbgrader configuration for the course (nbgrader 0.9.6).
 
 Student data (submissions, autograded notebooks, feedback, the gradebook) lives outside the
-repository, in ``DGM_GRADING_DIR`` (default: ``../dgm-grading`` beside the checkout), so that it is
-never committed. The settings below close the holes listed in ``../shared/NOTES.md``.
+repository, in ``DGM_GRADING_DIR`` (default: ``../dgm-grading`` beside the course folder), so that it
+is never committed. Every value comes from ``grading/settings.py``. The settings below close holes of
+plain nbgrader that ``docs/stack.md`` ("nbgrader") describes; the plain nbgrader commands are as safe
+as ``python -m grading``.
 """
 
-import os
 import secrets
-import sys
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE / "tools"))
-from nbgrader_ext import BoundedExecute  # noqa: E402
+from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor
+from nbgrader.preprocessors import (
+    AssignLatePenalties,
+    CheckCellMetadata,
+    GetGrades,
+    IgnorePattern,
+    LimitOutput,
+    SaveAutoGrades,
+)
+
+from grading import settings
+from grading.nbgrader_ext import BoundedExecute, ScrubHiddenTests
 
 c = get_config()  # noqa: F821 (provided by traitlets when nbgrader loads this file)
 
+HERE = Path(__file__).resolve().parent
+GRADING = settings.grading_dir(HERE)
 c.CourseDirectory.root = str(HERE)
-c.CourseDirectory.source_directory = "solutions"
-c.CourseDirectory.release_directory = "labs"
-# The .py text twins hold solutions: never release them or copy them at autograde.
+c.CourseDirectory.source_directory = settings.SOLUTIONS
+c.CourseDirectory.release_directory = settings.LABS
 c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", "*.py"]
-
-GRADING = Path(os.environ.get("DGM_GRADING_DIR", HERE.parent / "dgm-grading")).resolve()
-GRADING.mkdir(parents=True, exist_ok=True)
 c.CourseDirectory.submitted_directory = str(GRADING / "submitted")
 c.CourseDirectory.autograded_directory = str(GRADING / "autograded")
 c.CourseDirectory.feedback_directory = str(GRADING / "feedback")
-c.CourseDirectory.db_url = f"sqlite:///{GRADING / 'gradebook.db'}"
+c.CourseDirectory.db_url = settings.gradebook_url(GRADING)
 
 # The stub left where a solution was: it tells the student what to write.
 c.ClearSolutions.code_stub = {
@@ -44,8 +51,8 @@ c.Execute.skip_cells_with_tag = "never-skip-" + secrets.token_hex(16)
 c.ClearOutput.enabled = True
 
 # Per cell: long enough for a FAST training cell; per notebook: an outer bound for the whole run.
-c.Execute.timeout = int(os.environ.get("DGM_CELL_TIMEOUT", "300"))
-c.BoundedExecute.notebook_timeout = int(os.environ.get("DGM_NOTEBOOK_TIMEOUT", "900"))
+c.Execute.timeout = settings.CELL_TIMEOUT
+c.BoundedExecute.notebook_timeout = settings.NOTEBOOK_TIMEOUT
 c.Execute.interrupt_on_timeout = True
 c.Execute.execute_retries = 0
 
@@ -67,15 +74,6 @@ c.IgnorePattern.pattern = (
 )
 
 # Autograde: execute with the outer bound instead of nbgrader's plain Execute.
-from nbconvert.preprocessors import ClearMetadataPreprocessor  # noqa: E402
-from nbgrader.preprocessors import (  # noqa: E402
-    AssignLatePenalties,
-    CheckCellMetadata,
-    IgnorePattern,
-    LimitOutput,
-    SaveAutoGrades,
-)
-
 c.Autograde.autograde_preprocessors = [
     BoundedExecute,
     IgnorePattern,
@@ -85,7 +83,8 @@ c.Autograde.autograde_preprocessors = [
     AssignLatePenalties,
     CheckCellMetadata,
 ]
-c.LimitOutput.max_lines = 200
-c.LimitOutput.max_traceback = 40
+c.LimitOutput.max_lines = settings.OUTPUT_LINES
+c.LimitOutput.max_traceback = settings.TRACEBACK_LINES
 
-# Feedback shows each failed test's message; hidden tests' source is removed (see tools/nbgrader_ext.py).
+# Feedback shows each failed test's message, never the hidden tests' code (grading/nbgrader_ext.py).
+c.GenerateFeedback.preprocessors = [GetGrades, ScrubHiddenTests, CSSHTMLHeaderPreprocessor]

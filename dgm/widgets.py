@@ -1,7 +1,8 @@
-"""Interactive widgets: sliders that redraw a figure the notebook defines.
+"""Interactive widgets: sliders and drop-down lists that redraw a figure the notebook defines.
 
 The notebook owns the mathematics (the function that draws); this module only wires sliders to it,
 so that every widget in the course looks and behaves the same, and runs headless in tests.
+Notebooks build their controls with ``slider``, ``integer`` and ``choice`` only.
 """
 
 from __future__ import annotations
@@ -12,10 +13,24 @@ from collections.abc import Callable
 import ipywidgets as widgets
 import matplotlib.pyplot as plt
 
+STYLE = {"description_width": "initial"}
+
 
 def slider(value: float, low: float, high: float, step: float, description: str) -> widgets.FloatSlider:
+    """A slider over real numbers from ``low`` to ``high``; the figure redraws when it is released."""
     return widgets.FloatSlider(value=value, min=low, max=high, step=step, description=description,
-                               continuous_update=False, style={"description_width": "initial"})
+                               continuous_update=False, style=STYLE)
+
+
+def integer(value: int, low: int, high: int, description: str, step: int = 1) -> widgets.IntSlider:
+    """A slider over whole numbers (an iteration, a seed, a number of steps)."""
+    return widgets.IntSlider(value=value, min=low, max=high, step=step, description=description,
+                             continuous_update=False, style=STYLE)
+
+
+def choice(options, value, description: str) -> widgets.Dropdown:
+    """A drop-down list of ``options`` (a digit, a model, a direction of the KL)."""
+    return widgets.Dropdown(options=list(options), value=value, description=description, style=STYLE)
 
 
 def headless() -> bool:

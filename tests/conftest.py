@@ -9,17 +9,10 @@ from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent))
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tools"))
 os.environ.setdefault("DGM_MODE", "fast")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-@pytest.fixture(scope="session")
-def root() -> Path:
-    return ROOT
 
 
 def _free_port() -> int:
@@ -32,7 +25,7 @@ def _free_port() -> int:
 def server(tmp_path_factory):
     """A real JupyterLab server on the course folder, as `make lab` starts it: (base URL, token)."""
     port, token = _free_port(), secrets.token_hex(16)
-    from course import isolated_env
+    from grading.course import isolated_env
 
     home = tmp_path_factory.mktemp("jlab")
     env = isolated_env(home)

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from course import ROOT, catalogue, grade_id
+
+from grading.course import ROOT, catalogue, grade_id
 
 ASSIGNMENTS = sorted(p.stem for p in (Path(__file__).parent / "catalogue").glob("lab*.py"))
 

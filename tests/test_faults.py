@@ -19,7 +19,8 @@ import zipfile
 
 import nbformat
 import pytest
-from course import Course, catalogue, filled, grade_id
+
+from grading.course import Course, catalogue, filled, grade_id
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("faults")]
 
@@ -136,7 +137,7 @@ def plan(lab, solution):
 
 
 def solution_of(solution, name):
-    from course import solution_code
+    from grading.course import solution_code
 
     return solution_code(solution.cells[cells(solution, name)])
 

@@ -8,7 +8,8 @@ answers keep full marks.
 from __future__ import annotations
 
 import pytest
-from course import Course, catalogue, filled, grade_id
+
+from grading.course import Course, catalogue, filled, grade_id
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("hardening")]
 
@@ -76,8 +77,9 @@ def test_control_default_nbgrader_is_fooled_by_the_skip_tag(scores):
 def test_notebook_time_bound_stops_a_slow_submission(tmp_path, monkeypatch):
     """BoundedExecute: once the notebook's time is spent, the remaining cells time out (and score 0)."""
     import nbformat
-    from course import isolated_env
     from nbgrader_ext import BoundedExecute
+
+    from grading.course import isolated_env
 
     for key, value in isolated_env(tmp_path).items():
         monkeypatch.setenv(key, value)

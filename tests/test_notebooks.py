@@ -8,8 +8,9 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from course import ROOT, isolated_env
 from nbclient import NotebookClient
+
+from grading.course import ROOT, isolated_env
 
 BIN = Path(sys.executable).parent
 LECTURES = sorted((ROOT / "lectures").glob("*.ipynb"))

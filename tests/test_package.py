@@ -195,7 +195,7 @@ def test_the_package_holds_no_solution_code():
     import ast
 
     names = set()
-    for path in (Path(config.REPO_ROOT) / "solutions").glob("*/*.py"):
+    for path in (Path(config.REPO_ROOT) / "source" / "labs").glob("*.py"):
         tree = ast.parse(path.read_text())
         names |= {n.name for n in tree.body if isinstance(n, ast.FunctionDef) and not n.name.startswith("_")}
     assert names
@@ -222,6 +222,23 @@ def test_explore_redraws_when_a_slider_moves(monkeypatch):
     assert calls == [(0.0, 1.0)], "explore draws once at once"
     box.children[0].children[0].value = 0.5
     assert calls[-1] == (0.5, 1.0)
+
+
+def test_integer_and_choice_controls_redraw(monkeypatch):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from dgm import widgets
+
+    monkeypatch.delenv("DGM_HEADLESS", raising=False)
+    monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
+    calls = []
+    box = widgets.explore(lambda digit, seed: calls.append((digit, seed)),
+                          digit=widgets.choice(range(10), 3, "digit"), seed=widgets.integer(0, 0, 50, "seed"))
+    assert calls == [(3, 0)]
+    digit, seed = box.children[0].children
+    digit.value, seed.value = 7, 12
+    assert calls[-1] == (7, 12) and isinstance(calls[-1][1], int)
 
 
 def test_explore_headless_draws_once_without_widgets(monkeypatch):

@@ -17,7 +17,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from course import Course, catalogue, filled
+
+from grading.course import Course, catalogue, filled
 
 pytestmark = pytest.mark.slow
 

@@ -31,8 +31,7 @@ import nbformat
 from nbclient import NotebookClient
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # this process imports TensorFlow to describe the machine
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from course import ROOT, Course, filled, isolated_env  # noqa: E402
+from grading.course import ROOT, Course, filled, isolated_env
 
 MARK = "BENCH-RESULTS "
 REPORT_CELL = f'import json as _json\nprint("{MARK}" + _json.dumps(globals().get("RESULTS")))'

@@ -3,14 +3,12 @@
     python tools/build.py          # regenerate (``make notebooks``)
     python tools/build.py --check  # fail if anything committed differs from what generation gives
 
-Sources are jupytext percent-format twins: ``lectures/*.py`` and ``solutions/<id>/<id>.py``.
-Two cells in every twin are generated, not written by hand:
-
-- the Colab badge, a markdown cell tagged ``badge``;
-- the setup cell, a code cell tagged ``setup`` (identical in every notebook).
-
-The build rewrites those cells in the twin, writes the ``.ipynb`` beside it (no outputs, stable
-cell ids), then runs ``nbgrader generate_assignment`` to write ``labs/<id>/``.
+Sources are jupytext percent-format twins with short cell markers (see ``grading/markers.py``):
+``source/lectures/NN_name.py`` gives ``lectures/NN_name.ipynb``, and ``source/labs/labNN_name.py``
+gives the instructor's ``solutions/labNN_name/labNN_name.ipynb``, from which
+``nbgrader generate_assignment`` writes the student's ``labs/labNN_name/labNN_name.ipynb``.
+The badge, the setup cell, a lab's introduction and every test cell's preamble are generated here,
+once for all notebooks.
 """
 
 from __future__ import annotations
@@ -20,24 +18,16 @@ import hashlib
 import json
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
-import jupytext
 import nbformat
-import tomllib
 
-ROOT = Path(__file__).resolve().parent.parent
-TEXT_FORMAT = {"extension": ".py", "format_name": "percent", "notebook_metadata_filter": "-all"}
+from grading import markers, settings
+
+ROOT = settings.REPOSITORY_ROOT
 KERNELSPEC = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
-
-
-def repository() -> str:
-    """The course repository address: the one setting behind the setup cell and the badges."""
-    with open(ROOT / "pyproject.toml", "rb") as handle:
-        return tomllib.load(handle)["project"]["urls"]["Repository"]
 
 
 def setup_source(repo: str) -> str:
@@ -73,42 +63,41 @@ def badge_source(repo: str, notebook: str) -> str:
 
 
 def twins(only: str = "") -> list[Path]:
-    found = sorted((ROOT / "lectures").glob("*.py")) + sorted((ROOT / "solutions").glob("*/*.py"))
+    source = ROOT / settings.SOURCE
+    found = sorted((source / "lectures").glob("*.py")) + sorted((source / "labs").glob("*.py"))
     return [p for p in found if only in p.stem]
 
 
+def is_lab(twin: Path) -> bool:
+    return twin.parent.name == "labs"
+
+
+def notebook_path(twin: Path) -> Path:
+    """Where the build writes a twin's notebook, relative to the checkout."""
+    if is_lab(twin):
+        return Path(settings.SOLUTIONS, twin.stem, twin.stem + ".ipynb")
+    return Path(settings.LECTURES, twin.stem + ".ipynb")
+
+
 def badge_target(twin: Path) -> str:
-    """Where a student opens this notebook: a lecture itself; for a solution, its generated lab."""
-    rel = twin.relative_to(ROOT).with_suffix(".ipynb")
-    if rel.parts[0] == "solutions":
-        rel = Path("labs", *rel.parts[1:])
-    return rel.as_posix()
+    """Where a student opens this notebook: a lecture itself; for a lab, the generated student lab."""
+    if is_lab(twin):
+        return f"{settings.LABS}/{twin.stem}/{twin.stem}.ipynb"
+    return notebook_path(twin).as_posix()
 
 
 def _cell_id(name: str, index: int) -> str:
     return hashlib.sha1(f"{name}:{index}".encode()).hexdigest()[:12]
 
 
-def render(twin: Path, repo: str) -> tuple[str, str]:
-    """The regenerated twin text and notebook JSON for one source."""
-    twin = twin.resolve()
-    nb = jupytext.reads(twin.read_text(), fmt=TEXT_FORMAT)
-    found = set()
-    for cell in nb.cells:
-        tags = cell.metadata.get("tags", [])
-        if "setup" in tags:
-            cell.source = setup_source(repo)
-            found.add("setup")
-        elif "badge" in tags:
-            cell.source = badge_source(repo, badge_target(twin))
-            found.add("badge")
-    missing = {"setup", "badge"} - found
-    if missing:
-        raise SystemExit(f"{twin}: no cell tagged {sorted(missing)} (every notebook needs the badge and setup cells).")
-    text = jupytext.writes(nb, fmt=TEXT_FORMAT)
-    for cell in nb.cells:
-        if "setup" in cell.metadata.get("tags", []):
-            cell.metadata["jupyter"] = {"source_hidden": True}  # collapsed in JupyterLab: one click shows it
+def render(twin: Path, repo: str) -> str:
+    """The notebook JSON of one source."""
+    nb = markers.read(twin.read_text(), str(twin.relative_to(ROOT)))
+    kinds = [c.metadata.get("marker", {}).get("kind") for c in nb.cells]
+    for needed in ("badge", "setup", *(["intro"] if is_lab(twin) else [])):
+        if kinds.count(needed) != 1:
+            raise SystemExit(f"{twin}: needs exactly one `# %% {needed}` cell, found {kinds.count(needed)}.")
+    markers.expand(nb, lab=is_lab(twin), setup=setup_source(repo), badge=badge_source(repo, badge_target(twin)))
     for index, cell in enumerate(nb.cells):
         cell.id = _cell_id(twin.stem, index)
         if cell.cell_type == "code":
@@ -117,49 +106,43 @@ def render(twin: Path, repo: str) -> tuple[str, str]:
     nb.metadata = {"kernelspec": KERNELSPEC, "language_info": {"name": "python"}}
     nb.nbformat, nb.nbformat_minor = 4, 5
     nbformat.validate(nb)
-    return text, json.dumps(nb, indent=1, ensure_ascii=False, sort_keys=True) + "\n"
+    return json.dumps(nb, indent=1, ensure_ascii=False, sort_keys=True) + "\n"
 
 
 def write_notebooks(root_out: Path, only: str = "") -> None:
-    repo = repository()
+    repo = settings.repository_url()
     for twin in twins(only):
-        text, notebook = render(twin, repo)
-        rel = twin.relative_to(ROOT)
-        (root_out / rel).parent.mkdir(parents=True, exist_ok=True)
-        (root_out / rel).write_text(text)
-        (root_out / rel.with_suffix(".ipynb")).write_text(notebook)
+        target = root_out / notebook_path(twin)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(render(twin, repo))
 
 
 def generate_labs(solutions: Path, labs: Path, only: str = "") -> None:
-    """Run nbgrader generate_assignment for every assignment, with a throwaway gradebook."""
+    """nbgrader generate_assignment for every assignment, with a throwaway gradebook."""
     with tempfile.TemporaryDirectory() as tmp:
-        # nbgrader's gradebook runs `alembic` in a subprocess: the environment's bin must be on PATH.
-        path = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
-        env = {**os.environ, "DGM_GRADING_DIR": tmp, "PATH": path}
+        env = {**os.environ, "DGM_GRADING_DIR": tmp}
         for folder in sorted(p for p in solutions.iterdir() if p.is_dir() and only in p.name):
-            cmd = [
-                sys.executable, "-m", "nbgrader", "generate_assignment", folder.name, "--force",
-                f"--CourseDirectory.source_directory={solutions}",
-                f"--CourseDirectory.release_directory={labs}",
-                "--log-level=WARN",
-            ]
-            result = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True)
+            result = settings.generate_assignment(
+                folder.name, f"--CourseDirectory.source_directory={solutions}",
+                f"--CourseDirectory.release_directory={labs}", cwd=ROOT, env=env,
+            )
             if result.returncode != 0:
                 raise SystemExit(f"nbgrader generate_assignment {folder.name} failed:\n{result.stderr}")
 
 
-def _notebook_files(folder: Path) -> dict[str, bytes]:
+def _generated_files(folder: Path) -> dict[str, bytes]:
+    """Every file of a generated folder (a stray text twin there is a difference too)."""
     if not folder.is_dir():
         return {}
     return {
         p.relative_to(folder).as_posix(): p.read_bytes()
         for p in sorted(folder.rglob("*"))
-        if p.suffix in (".py", ".ipynb") and ".ipynb_checkpoints" not in p.parts and "__pycache__" not in p.parts
+        if p.is_file() and not {".ipynb_checkpoints", "__pycache__"} & set(p.parts)
     }
 
 
 def _differences(committed: Path, generated: Path) -> list[str]:
-    have, want = _notebook_files(committed), _notebook_files(generated)
+    have, want = _generated_files(committed), _generated_files(generated)
     rel = committed.relative_to(ROOT)
     out = [f"not generated by any source: {rel / n}" for n in sorted(set(have) - set(want))]
     out += [f"missing (generation makes it): {rel / n}" for n in sorted(set(want) - set(have))]
@@ -171,9 +154,9 @@ def check() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp)
         write_notebooks(out)
-        generate_labs(out / "solutions", out / "labs")
+        generate_labs(out / settings.SOLUTIONS, out / settings.LABS)
         problems = []
-        for folder in ("lectures", "solutions", "labs"):
+        for folder in (settings.LECTURES, settings.SOLUTIONS, settings.LABS):
             problems += _differences(ROOT / folder, out / folder)
     for name in sorted(ROOT.glob("**/*.ipynb")):
         if ".venv" in name.parts or ".ipynb_checkpoints" in name.parts:
@@ -184,7 +167,8 @@ def check() -> int:
     for line in problems:
         print(line)
     if problems:
-        print("\nFix: run `make notebooks` and commit the result (edit the .py twins, never the .ipynb).")
+        print(f"\nFix: run `make notebooks` and commit the result (edit the twins in {settings.SOURCE}/, "
+              "never the .ipynb).")
     return 1 if problems else 0
 
 
@@ -196,10 +180,10 @@ def main() -> int:
     if args.check:
         return check()
     write_notebooks(ROOT, args.only)
-    generate_labs(ROOT / "solutions", ROOT / "labs", args.only)
-    # nbgrader leaves no outputs in labs, but make sure no stray folder from a removed assignment stays.
-    for folder in (ROOT / "labs").iterdir():
-        if folder.is_dir() and not (ROOT / "solutions" / folder.name).is_dir():
+    generate_labs(ROOT / settings.SOLUTIONS, ROOT / settings.LABS, args.only)
+    # No stray folder from a removed assignment stays.
+    for folder in (ROOT / settings.LABS).iterdir():
+        if folder.is_dir() and not (ROOT / settings.SOLUTIONS / folder.name).is_dir():
             shutil.rmtree(folder)
     return 0
 

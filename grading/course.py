@@ -1,4 +1,5 @@
-"""A temporary nbgrader course (tests, benchmark): real nbgrader commands, a real gradebook, isolated paths."""
+"""A temporary nbgrader course for the tests and the benchmark: real nbgrader commands, a real gradebook,
+isolated paths (no user Jupyter configuration, student data inside the temporary folder)."""
 
 from __future__ import annotations
 
@@ -9,13 +10,14 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import nbformat
 
-ROOT = Path(__file__).resolve().parent.parent
-BIN = Path(sys.executable).parent
+from grading import settings
+
+ROOT = settings.REPOSITORY_ROOT
+BIN = settings.BIN
 
 
 def isolated_env(home: Path) -> dict[str, str]:
@@ -24,7 +26,7 @@ def isolated_env(home: Path) -> dict[str, str]:
     for name in ("JUPYTER_CONFIG_DIR", "JUPYTER_DATA_DIR", "JUPYTER_RUNTIME_DIR", "IPYTHONDIR"):
         (home / name.lower()).mkdir(parents=True, exist_ok=True)
         env[name] = str(home / name.lower())
-    env["PATH"] = os.pathsep.join([str(BIN), env.get("PATH", "")])
+    env = settings.tool_env(env)
     env["DGM_HEADLESS"] = "1"  # no widgets: nobody is watching (see dgm.widgets.headless)
     env.pop("DGM_MODE", None)  # nbgrader runs FAST by itself (NBGRADER_EXECUTION)
     return env
@@ -48,8 +50,8 @@ class Course:
         self.grading = root / "grading"
         root.mkdir(parents=True, exist_ok=True)
         shutil.copy(ROOT / "nbgrader_config.py", root)
-        shutil.copytree(ROOT / "tools", root / "tools", ignore=shutil.ignore_patterns("__pycache__"))
-        shutil.copytree(ROOT / "solutions", root / "solutions", ignore=shutil.ignore_patterns("*.py", "__pycache__"))
+        ignore = shutil.ignore_patterns("__pycache__")
+        shutil.copytree(ROOT / settings.SOLUTIONS, root / settings.SOLUTIONS, ignore=ignore)
         self.env = isolated_env(root / "home")
         self.env["DGM_GRADING_DIR"] = str(self.grading)
 
@@ -90,14 +92,14 @@ class Course:
         """Score of every graded cell of one student's submission, from the gradebook."""
         from nbgrader.api import Gradebook
 
-        with Gradebook(f"sqlite:///{self.grading / 'gradebook.db'}") as gb:
+        with Gradebook(settings.gradebook_url(self.grading)) as gb:
             submission = gb.find_submission(assignment, student)
             return {g.name: g.score for nb in submission.notebooks for g in nb.grades}
 
     def max_scores(self, assignment: str) -> dict[str, float]:
         from nbgrader.api import Gradebook
 
-        with Gradebook(f"sqlite:///{self.grading / 'gradebook.db'}") as gb:
+        with Gradebook(settings.gradebook_url(self.grading)) as gb:
             return {c.name: c.max_score for nb in gb.find_assignment(assignment).notebooks for c in nb.grade_cells}
 
     def feedback(self, assignment: str) -> None:
@@ -124,7 +126,5 @@ def filled(lab, solution, replace: dict[str, str] | None = None):
 
 
 def catalogue(assignment: str):
-    """The wrong-answer catalogue of a lab (tests/catalogue/<assignment>.py)."""
-    if str(ROOT / "tests") not in sys.path:
-        sys.path.insert(0, str(ROOT / "tests"))
+    """The wrong-answer catalogue of a lab (tests/catalogue/<assignment>.py; the tests folder is on sys.path)."""
     return importlib.import_module(f"catalogue.{assignment}")

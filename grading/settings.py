@@ -1,0 +1,73 @@
+"""Every setting of the instructor tooling, in one place: nbgrader_config.py, the build, the grading
+commands, the tests and the benchmark all read it from here.
+
+Environment variables (all optional):
+
+- ``DGM_GRADING_DIR``: student data (submissions, autograded notebooks, feedback, gradebook, problems,
+  logs); default ``../dgm-grading`` beside the course folder, so that it is never committed.
+- ``DGM_CELL_TIMEOUT``, ``DGM_NOTEBOOK_TIMEOUT``: autograde limits per cell and per notebook (seconds).
+- ``DGM_ID_RULE``: how ``collect --zip`` finds a student id in a path of the zip.
+- ``DGM_GRADING_JOBS``: submissions graded at once.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import tomllib
+
+REPOSITORY_ROOT = Path(__file__).resolve().parent.parent  # the checkout: sources, solutions, tools
+BIN = Path(sys.executable).parent  # the environment's commands (nbgrader, alembic, jupyter, ruff)
+
+SOURCE = "source"  # text twins: source/lectures/*.py and source/labs/<lab>.py
+LECTURES, SOLUTIONS, LABS = "lectures", "solutions", "labs"  # generated notebooks
+
+CELL_TIMEOUT = int(os.environ.get("DGM_CELL_TIMEOUT", "300"))
+NOTEBOOK_TIMEOUT = int(os.environ.get("DGM_NOTEBOOK_TIMEOUT", "900"))
+GRADING_JOBS = int(os.environ.get("DGM_GRADING_JOBS", "1"))
+# The first folder of a path in the zip, or the file name up to its first "_".
+ID_RULE = os.environ.get("DGM_ID_RULE", r"^(?:(?P<id>[^/]+)/|(?P<id2>[^/_]+)_)")
+OUTPUT_LINES, TRACEBACK_LINES = 200, 40  # what autograde keeps of one cell's output
+
+
+def course_root() -> Path:
+    """The nbgrader course folder: the current folder when it holds nbgrader_config.py, else the checkout."""
+    here = Path.cwd()
+    return here.resolve() if (here / "nbgrader_config.py").is_file() else REPOSITORY_ROOT
+
+
+def grading_dir(root: Path | None = None) -> Path:
+    """Where student data lives (``DGM_GRADING_DIR``, default ``../dgm-grading`` beside the course)."""
+    default = (root or course_root()).parent / "dgm-grading"
+    return Path(os.environ.get("DGM_GRADING_DIR", default)).resolve()
+
+
+def gradebook_url(grading: Path | None = None) -> str:
+    return f"sqlite:///{(grading or grading_dir()) / 'gradebook.db'}"
+
+
+def repository_url() -> str:
+    """The course repository address: the one setting behind the setup cell and the Colab badges."""
+    with open(REPOSITORY_ROOT / "pyproject.toml", "rb") as handle:
+        return tomllib.load(handle)["project"]["urls"]["Repository"]
+
+
+def tool_env(base: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment for nbgrader: the environment's bin first on PATH (nbgrader runs `alembic`)."""
+    env = dict(os.environ if base is None else base)
+    env["PATH"] = os.pathsep.join([str(BIN), env.get("PATH", "")])
+    return env
+
+
+def nbgrader(*args: str, cwd: Path | None = None, env: dict | None = None, timeout: float | None = None):
+    """Run a real nbgrader command in the course folder (so nbgrader_config.py applies)."""
+    return subprocess.run([str(BIN / "nbgrader"), *args], cwd=cwd or course_root(), env=tool_env(env),
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def generate_assignment(lab: str, *extra: str, cwd: Path | None = None, env: dict | None = None):
+    """``nbgrader generate_assignment``: the student lab in labs/<lab>/ and its cells in the gradebook."""
+    return nbgrader("generate_assignment", lab, "--force", "--log-level=WARN", *extra, cwd=cwd, env=env)
