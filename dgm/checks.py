@@ -50,8 +50,9 @@ def _matching_hint(got: np.ndarray, hints: Iterable[tuple[object, str]], rtol: f
     return None
 
 
-def assert_close(got, expected, what: str, rtol: float = 1e-5, atol: float = 1e-6,
-                 hints: Iterable[tuple[object, str]] = ()) -> None:
+def assert_close(
+    got, expected, what: str, rtol: float = 1e-5, atol: float = 1e-6, hints: Iterable[tuple[object, str]] = ()
+) -> None:
     """Check ``got`` against ``expected`` (same shape, finite where expected is, close)."""
     hints = list(hints)
     got = as_array(got, what)
@@ -73,9 +74,7 @@ def assert_close(got, expected, what: str, rtol: float = 1e-5, atol: float = 1e-
         )
     if not np.allclose(got, expected, rtol=rtol, atol=atol, equal_nan=True):
         hint = _matching_hint(got, hints, rtol, atol)
-        raise CheckFailure(
-            f"{what}: expected {_fmt(expected)}, got {_fmt(got)}." + (f" Hint: {hint}" if hint else "")
-        )
+        raise CheckFailure(f"{what}: expected {_fmt(expected)}, got {_fmt(got)}." + (f" Hint: {hint}" if hint else ""))
 
 
 def assert_true(condition: bool, message: str) -> None:
@@ -86,12 +85,14 @@ def assert_true(condition: bool, message: str) -> None:
 def assert_in_range(got, low: float, high: float, what: str, hint: str = "") -> None:
     value = float(as_array(got, what))
     if not (low <= value <= high) or math.isnan(value):
-        raise CheckFailure(f"{what}: expected a value in [{low:.6g}, {high:.6g}], got {value:.6g}."
-                           + (f" {hint}" if hint else ""))
+        raise CheckFailure(
+            f"{what}: expected a value in [{low:.6g}, {high:.6g}], got {value:.6g}." + (f" {hint}" if hint else "")
+        )
 
 
-def assert_within_se(got, expected: float, standard_error: float, what: str, z: float = 5.0,
-                     hints: Iterable[tuple[object, str]] = ()) -> None:
+def assert_within_se(
+    got, expected: float, standard_error: float, what: str, z: float = 5.0, hints: Iterable[tuple[object, str]] = ()
+) -> None:
     """A Monte Carlo estimate should lie within ``z`` standard errors of the exact value."""
     value = float(as_array(got, what))
     if not abs(value - expected) <= z * standard_error:

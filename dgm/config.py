@@ -145,7 +145,8 @@ def setup(verbose: bool = True) -> dict:
     problems = check_versions(found)
     if problems:
         raise RuntimeError(
-            "The course environment is not ready:\n  - " + "\n  - ".join(problems)
+            "The course environment is not ready:\n  - "
+            + "\n  - ".join(problems)
             + "\nFix: run `make env` in the course folder (or `pip install -e .`) and restart the kernel."
         )
     import tensorflow as tf

@@ -9,8 +9,15 @@ COLORS = {"p": "#1f77b4", "q": "#d62728", "forward": "#2ca02c", "reverse": "#946
 
 
 def style() -> None:
-    plt.rcParams.update({"figure.figsize": (6.4, 3.6), "axes.grid": True, "grid.alpha": 0.3,
-                         "axes.spines.top": False, "axes.spines.right": False})
+    plt.rcParams.update(
+        {
+            "figure.figsize": (6.4, 3.6),
+            "axes.grid": True,
+            "grid.alpha": 0.3,
+            "axes.spines.top": False,
+            "axes.spines.right": False,
+        }
+    )
 
 
 def densities(ax, grid: np.ndarray, curves: dict[str, np.ndarray], title: str = "") -> None:

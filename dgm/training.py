@@ -102,5 +102,12 @@ def fit(model: keras.Model, dataset, epochs: int, validation_data=None, every: i
         # with XLA on the CPU that stalled the next epoch's first step by up to 2 s (measured). One
         # repeated iterator with the same number of steps per epoch gives the same epochs, reshuffled.
         dataset, steps_per_epoch = dataset.repeat(), steps
-    return model.fit(dataset, epochs=epochs, steps_per_epoch=steps_per_epoch, validation_data=validation_data,
-                     verbose=0, shuffle=False, callbacks=callbacks(epochs, every))
+    return model.fit(
+        dataset,
+        epochs=epochs,
+        steps_per_epoch=steps_per_epoch,
+        validation_data=validation_data,
+        verbose=0,
+        shuffle=False,
+        callbacks=callbacks(epochs, every),
+    )

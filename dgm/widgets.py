@@ -18,14 +18,16 @@ STYLE = {"description_width": "initial"}
 
 def slider(value: float, low: float, high: float, step: float, description: str) -> widgets.FloatSlider:
     """A slider over real numbers from ``low`` to ``high``; the figure redraws when it is released."""
-    return widgets.FloatSlider(value=value, min=low, max=high, step=step, description=description,
-                               continuous_update=False, style=STYLE)
+    return widgets.FloatSlider(
+        value=value, min=low, max=high, step=step, description=description, continuous_update=False, style=STYLE
+    )
 
 
 def integer(value: int, low: int, high: int, description: str, step: int = 1) -> widgets.IntSlider:
     """A slider over whole numbers (an iteration, a seed, a number of steps)."""
-    return widgets.IntSlider(value=value, min=low, max=high, step=step, description=description,
-                             continuous_update=False, style=STYLE)
+    return widgets.IntSlider(
+        value=value, min=low, max=high, step=step, description=description, continuous_update=False, style=STYLE
+    )
 
 
 def choice(options, value, description: str) -> widgets.Dropdown:

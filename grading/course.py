@@ -48,7 +48,7 @@ class Course:
     def __init__(self, root: Path):
         self.root = root
         self.grading = root / "grading"
-        root.mkdir(parents=True, exist_ok=True)
+        self.grading.mkdir(parents=True, exist_ok=True)  # nbgrader creates the gradebook, not its folder
         shutil.copy(ROOT / "nbgrader_config.py", root)
         ignore = shutil.ignore_patterns("__pycache__")
         shutil.copytree(ROOT / settings.SOLUTIONS, root / settings.SOLUTIONS, ignore=ignore)
@@ -56,8 +56,9 @@ class Course:
         self.env["DGM_GRADING_DIR"] = str(self.grading)
 
     def nbgrader(self, *args: str, check: bool = True, timeout: int = 1800) -> subprocess.CompletedProcess:
-        result = subprocess.run([str(BIN / "nbgrader"), *args], cwd=self.root, env=self.env,
-                                capture_output=True, text=True, timeout=timeout)
+        result = subprocess.run(
+            [str(BIN / "nbgrader"), *args], cwd=self.root, env=self.env, capture_output=True, text=True, timeout=timeout
+        )
         if check and result.returncode != 0:
             command = " ".join(args)
             raise AssertionError(f"nbgrader {command} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")

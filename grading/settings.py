@@ -64,8 +64,14 @@ def tool_env(base: dict[str, str] | None = None) -> dict[str, str]:
 
 def nbgrader(*args: str, cwd: Path | None = None, env: dict | None = None, timeout: float | None = None):
     """Run a real nbgrader command in the course folder (so nbgrader_config.py applies)."""
-    return subprocess.run([str(BIN / "nbgrader"), *args], cwd=cwd or course_root(), env=tool_env(env),
-                          capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(
+        [str(BIN / "nbgrader"), *args],
+        cwd=cwd or course_root(),
+        env=tool_env(env),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
 
 
 def generate_assignment(lab: str, *extra: str, cwd: Path | None = None, env: dict | None = None):

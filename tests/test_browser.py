@@ -16,21 +16,36 @@ CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or shuti
 needs_browser = pytest.mark.skipif(CHROMIUM is None, reason="no Chromium: run `make browser` (as root) to install it")
 
 # Flags for a closed network: no background requests to Google's hosts, no sandbox as root.
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 def render(url: str, profile, *extra: str) -> str:
-    result = subprocess.run([CHROMIUM, *FLAGS, f"--user-data-dir={profile}", "--virtual-time-budget=30000",
-                             *extra, url], capture_output=True, text=True, timeout=180)
+    result = subprocess.run(
+        [CHROMIUM, *FLAGS, f"--user-data-dir={profile}", "--virtual-time-budget=30000", *extra, url],
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
     return result.stdout
 
 
 @needs_browser
-@pytest.mark.parametrize("path,title", [
-    ("labs/lab02_kl/lab02_kl.ipynb", "Lab 02 — The KL divergence"),
-    ("lectures/02_kl_divergence.ipynb", "Unit 02 — The KL divergence"),
-])
+@pytest.mark.parametrize(
+    "path,title",
+    [
+        ("labs/lab02_kl/lab02_kl.ipynb", "Lab 02 — The KL divergence"),
+        ("lectures/02_kl_divergence.ipynb", "Unit 02 — The KL divergence"),
+    ],
+)
 def test_notebook_renders_in_jupyterlab(server, tmp_path, path, title):
     base, token = server
     dom = render(f"{base}/lab/tree/{path}?token={token}", tmp_path / "profile", "--dump-dom")

@@ -28,8 +28,13 @@ def test_entry_compiles_and_defines_its_function(assignment, exercise, code):
     tree = ast.parse(code)
     # A function, a class, or a method of a class (e.g. a model's train_step) named like its cell.
     defined = {node.name for node in tree.body if isinstance(node, (ast.FunctionDef, ast.ClassDef))}
-    defined |= {item.name for node in tree.body if isinstance(node, ast.ClassDef)
-                for item in node.body if isinstance(item, ast.FunctionDef)}
+    defined |= {
+        item.name
+        for node in tree.body
+        if isinstance(node, ast.ClassDef)
+        for item in node.body
+        if isinstance(item, ast.FunctionDef)
+    }
     assert exercise in defined, f"the entry for {exercise} defines {sorted(defined)}"
 
 

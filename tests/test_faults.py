@@ -27,8 +27,13 @@ pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("faults")]
 LAB = "lab02_kl"
 CAT = catalogue(LAB)
 TESTS = list(CAT.TESTS.values())
-FULL = {"test_kl_categorical": 3, "test_kl_gaussian": 3, "test_kl_mvn": 4, "test_kl_monte_carlo": 3,
-        "test_fit_gaussian": 4}
+FULL = {
+    "test_kl_categorical": 3,
+    "test_kl_gaussian": 3,
+    "test_kl_mvn": 4,
+    "test_kl_monte_carlo": 3,
+    "test_fit_gaussian": 4,
+}
 CELL_TIMEOUT = 45  # every FAST cell of the lab needs far less, even on 2 busy cores
 HANG_LIMIT = 40  # per-submission limit for the student whose kernel ignores interrupts
 
@@ -49,7 +54,7 @@ def scores(*zero: str, **given) -> dict:
 
 # ------------------------------------------------------------------------------- the submissions
 
-THIEF = '''
+THIEF = """
 import glob, os
 _grading = os.environ.get("DGM_GRADING_DIR", "")
 _paths = [os.path.join(_grading, "gradebook.db"), "lab02_kl.ipynb", "/work/dgm-grading/gradebook.db",
@@ -66,9 +71,9 @@ for _path in _paths:
 if not _stolen:
     raise PermissionError("could not read the gradebook or the solutions")
 print("STOLEN FROM", _stolen)
-''' + CAT.CORRECT["kl_categorical"]["a plain Python loop over the batch"]
+""" + CAT.CORRECT["kl_categorical"]["a plain Python loop over the batch"]
 
-NOISE = '''
+NOISE = """
 import os, sys
 def kl_monte_carlo(p, q, n, seed=0):
     # What TensorFlow's C++ logging and absl write on the process's stderr (file descriptor 2).
@@ -77,7 +82,7 @@ def kl_monte_carlo(p, q, n, seed=0):
     x = p.sample(n, seed=seed)
     r = (p.log_prob(x) - q.log_prob(x)).numpy()
     return float(r.mean()), float(r.std() / np.sqrt(n))
-'''
+"""
 
 
 def plan(lab, solution):
@@ -85,17 +90,32 @@ def plan(lab, solution):
     nb = lambda replace=None: filled(lab, solution, replace)  # noqa: E731
     out = {}
     out["solution"] = ("solution/lab02_kl.ipynb", nb(), scores(), [])
-    out["blank"] = ("blank/lab02_kl.ipynb", lab, scores(*TESTS),
-                    ["not answered (NotImplementedError): test_kl_categorical"])
+    out["blank"] = (
+        "blank/lab02_kl.ipynb",
+        lab,
+        scores(*TESTS),
+        ["not answered (NotImplementedError): test_kl_categorical"],
+    )
 
     # Per-cell faults, one submission: a syntax error, a raising extra cell, huge output, TF log noise.
-    s = nb({"kl_categorical": "def kl_categorical(p, q)\n    return 0",
+    s = nb(
+        {
+            "kl_categorical": "def kl_categorical(p, q)\n    return 0",
             "kl_mvn": solution_of(solution, "kl_mvn") + "\nfor _i in range(100_000):\n    print('line', _i)",
-            "kl_monte_carlo": NOISE})
+            "kl_monte_carlo": NOISE,
+        }
+    )
     s.cells.insert(cells(s, "imports") + 1, nbformat.v4.new_code_cell("raise ValueError('a stray cell that raises')"))
-    out["cells"] = ("cells/lab02_kl.ipynb", s, scores("test_kl_categorical"),
-                    ["kl_categorical raised SyntaxError", "raised ValueError: a stray cell that raises",
-                     "kl_mvn: huge output, cut"])
+    out["cells"] = (
+        "cells/lab02_kl.ipynb",
+        s,
+        scores("test_kl_categorical"),
+        [
+            "kl_categorical raised SyntaxError",
+            "raised ValueError: a stray cell that raises",
+            "kl_mvn: huge output, cut",
+        ],
+    )
 
     # Metadata faults, one submission (each on its own exercise).
     s = nb({"kl_categorical": wrong("kl_categorical"), "kl_monte_carlo": wrong("kl_monte_carlo")})
@@ -105,10 +125,18 @@ def plan(lab, solution):
     del s.cells[cells(s, "test_kl_mvn")]  # a deleted test cell
     retyped = s.cells[cells(s, "kl_gaussian")]  # a graded cell retyped without metadata (Colab)
     s.cells[cells(s, "kl_gaussian")] = nbformat.v4.new_code_cell(retyped.source)
-    out["metadata"] = ("metadata/lab02_kl.ipynb", s, scores("test_kl_categorical", "test_kl_monte_carlo"),
-                       ["restored from the release: kl_gaussian (by def kl_gaussian)",
-                        "test cell test_kl_mvn deleted", "test_kl_categorical was tagged skip-execution",
-                        "test_kl_monte_carlo edited", "points of test_fit_gaussian changed to 40"])
+    out["metadata"] = (
+        "metadata/lab02_kl.ipynb",
+        s,
+        scores("test_kl_categorical", "test_kl_monte_carlo"),
+        [
+            "restored from the release: kl_gaussian (by def kl_gaussian)",
+            "test cell test_kl_mvn deleted",
+            "test_kl_categorical was tagged skip-execution",
+            "test_kl_monte_carlo edited",
+            "points of test_fit_gaussian changed to 40",
+        ],
+    )
 
     # All nbgrader metadata stripped.
     s = nb()
@@ -121,17 +149,33 @@ def plan(lab, solution):
     s["nbformat_minor"] = 0
     for cell in s["cells"]:
         cell.pop("id", None)
-    out["colab"] = ("colab_Copy of lab02_kl (1).ipynb", json.dumps(s), scores(),
-                    ["several files", "notebook renamed 'Copy of lab02_kl (1).ipynb'", "nbformat 4.0"])
+    out["colab"] = (
+        "colab_Copy of lab02_kl (1).ipynb",
+        json.dumps(s),
+        scores(),
+        ["several files", "notebook renamed 'Copy of lab02_kl (1).ipynb'", "nbformat 4.0"],
+    )
 
-    out["loop"] = ("loop/lab02_kl.ipynb", nb({"kl_mvn": "while True:\n    pass"}), scores("test_kl_mvn"),
-                   ["kl_mvn: time limit reached"])
-    out["crash"] = ("crash/lab02_kl.ipynb", nb({"kl_gaussian": "import os\nos._exit(1)"}), scores(*TESTS),
-                    ["the kernel died"])
+    out["loop"] = (
+        "loop/lab02_kl.ipynb",
+        nb({"kl_mvn": "while True:\n    pass"}),
+        scores("test_kl_mvn"),
+        ["kl_mvn: time limit reached"],
+    )
+    out["crash"] = (
+        "crash/lab02_kl.ipynb",
+        nb({"kl_gaussian": "import os\nos._exit(1)"}),
+        scores(*TESTS),
+        ["the kernel died"],
+    )
     hang = "import signal, time\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\nwhile True:\n    time.sleep(0.1)"
     out["hang"] = ("hang/lab02_kl.ipynb", nb({"kl_gaussian": hang}), scores(*TESTS), ["per-submission limit"])
-    out["thief"] = ("thief/lab02_kl.ipynb", nb({"kl_categorical": THIEF}), scores("test_kl_categorical"),
-                    ["kl_categorical raised PermissionError: could not read the gradebook or the solutions"])
+    out["thief"] = (
+        "thief/lab02_kl.ipynb",
+        nb({"kl_categorical": THIEF}),
+        scores("test_kl_categorical"),
+        ["kl_categorical raised PermissionError: could not read the gradebook or the solutions"],
+    )
     out["broken"] = ("broken/lab02_kl.ipynb", '{"cells": [', scores(*TESTS), ["not a readable notebook"])
     return out
 
@@ -151,8 +195,14 @@ def graded(tmp_path_factory):
     env = {**course.env, "DGM_CELL_TIMEOUT": str(CELL_TIMEOUT), "DGM_NOTEBOOK_TIMEOUT": "240"}
 
     def grade(*args, timeout=900):
-        result = subprocess.run([sys.executable, "tools/grade.py", *args], cwd=course.root, env=env,
-                                capture_output=True, text=True, timeout=timeout)
+        result = subprocess.run(
+            [sys.executable, "tools/grade.py", *args],
+            cwd=course.root,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
         assert result.returncode == 0, f"grade.py {' '.join(args)}:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
         return result.stdout
 

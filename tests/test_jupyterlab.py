@@ -34,8 +34,9 @@ def test_course_notebooks_open(server, path):
 
 def test_kernel_starts_with_the_course_environment(server):
     base, token = server
-    request = urllib.request.Request(f"{base}/api/kernels?token={token}", data=b"{}", method="POST",
-                                     headers={"Content-Type": "application/json"})
+    request = urllib.request.Request(
+        f"{base}/api/kernels?token={token}", data=b"{}", method="POST", headers={"Content-Type": "application/json"}
+    )
     with urllib.request.urlopen(request, timeout=60) as resp:
         kernel = json.loads(resp.read())
     assert kernel["name"] == "python3"

@@ -82,8 +82,14 @@ def test_lecture_runs_top_to_bottom_in_fast_mode(path, tmp_path):
 def _validate(path: Path, tmp_path: Path, *flags: str) -> str:
     env = isolated_env(tmp_path)
     env["DGM_GRADING_DIR"] = str(tmp_path / "grading")
-    result = subprocess.run([str(BIN / "nbgrader"), "validate", *flags, str(path)], cwd=ROOT, env=env,
-                            capture_output=True, text=True, timeout=900)
+    result = subprocess.run(
+        [str(BIN / "nbgrader"), "validate", *flags, str(path)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     return result.stdout + result.stderr
 
 

@@ -11,11 +11,13 @@ import pytest
 from dgm import checks, config, data
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
-needs_shared = pytest.mark.skipif(not (SHARED_DATA / "mnist-idx").is_dir(),
-                                  reason="../shared/data is not beside the checkout")
+needs_shared = pytest.mark.skipif(
+    not (SHARED_DATA / "mnist-idx").is_dir(), reason="../shared/data is not beside the checkout"
+)
 
 
 # --- config -------------------------------------------------------------------------------------
+
 
 def test_mode_defaults_to_full_and_nbgrader_forces_fast(monkeypatch):
     monkeypatch.delenv("DGM_MODE", raising=False)
@@ -56,6 +58,7 @@ def test_setup_reports_environment_and_seeds(capsys, monkeypatch):
 
 
 # --- data ---------------------------------------------------------------------------------------
+
 
 def test_subset_is_embedded_with_the_expected_shapes():
     for name in data.DATASETS:
@@ -152,6 +155,7 @@ def test_missing_subset_says_how_to_fix(monkeypatch, tmp_path):
 
 # --- checks -------------------------------------------------------------------------------------
 
+
 def test_assert_close_says_expected_and_got():
     checks.assert_close([1.0, 2.0], [1.0, 2.0], "f(x)")
     with pytest.raises(checks.CheckFailure, match=r"f\(x\): expected \[1., 2.\], got \[1., 3.\]"):
@@ -166,12 +170,15 @@ def test_assert_close_names_a_matching_misconception():
     assert "Hint" not in str(info.value)
 
 
-@pytest.mark.parametrize("got,message", [
-    (None, "returned None: did you forget the `return` statement"),
-    ("text", "not a number or an array"),
-    (np.ones(3), r"expected shape \(\), got shape \(3,\)"),
-    (np.float64("nan"), "got NaN where"),
-])
+@pytest.mark.parametrize(
+    "got,message",
+    [
+        (None, "returned None: did you forget the `return` statement"),
+        ("text", "not a number or an array"),
+        (np.ones(3), r"expected shape \(\), got shape \(3,\)"),
+        (np.float64("nan"), "got NaN where"),
+    ],
+)
 def test_assert_close_explains_malformed_answers(got, message):
     with pytest.raises(checks.CheckFailure, match=message):
         checks.assert_close(got, 1.0, "f")
@@ -205,8 +212,8 @@ def test_the_package_holds_no_solution_code():
         assert not names & defined, f"{path.name} defines lab functions {names & defined}"
 
 
-
 # --- widgets ------------------------------------------------------------------------------------
+
 
 def test_explore_redraws_when_a_slider_moves(monkeypatch):
     import matplotlib
@@ -217,8 +224,11 @@ def test_explore_redraws_when_a_slider_moves(monkeypatch):
     monkeypatch.delenv("DGM_HEADLESS", raising=False)
     monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
     calls = []
-    box = widgets.explore(lambda m, s: calls.append((m, s)), m=widgets.slider(0.0, -1, 1, 0.1, "m"),
-                          s=widgets.slider(1.0, 0.5, 2, 0.1, "s"))
+    box = widgets.explore(
+        lambda m, s: calls.append((m, s)),
+        m=widgets.slider(0.0, -1, 1, 0.1, "m"),
+        s=widgets.slider(1.0, 0.5, 2, 0.1, "s"),
+    )
     assert calls == [(0.0, 1.0)], "explore draws once at once"
     box.children[0].children[0].value = 0.5
     assert calls[-1] == (0.5, 1.0)
@@ -233,8 +243,11 @@ def test_integer_and_choice_controls_redraw(monkeypatch):
     monkeypatch.delenv("DGM_HEADLESS", raising=False)
     monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
     calls = []
-    box = widgets.explore(lambda digit, seed: calls.append((digit, seed)),
-                          digit=widgets.choice(range(10), 3, "digit"), seed=widgets.integer(0, 0, 50, "seed"))
+    box = widgets.explore(
+        lambda digit, seed: calls.append((digit, seed)),
+        digit=widgets.choice(range(10), 3, "digit"),
+        seed=widgets.integer(0, 0, 50, "seed"),
+    )
     assert calls == [(3, 0)]
     digit, seed = box.children[0].children
     digit.value, seed.value = 7, 12
@@ -254,6 +267,7 @@ def test_explore_headless_draws_once_without_widgets(monkeypatch):
 
 
 # --- training helpers -----------------------------------------------------------------------------
+
 
 def test_time_budget_is_read_from_the_environment(monkeypatch):
     from dgm import training

@@ -53,9 +53,14 @@ def graded(assignment: str, tmp_path_factory) -> dict:
     result = course.autograde(assignment)
     course.feedback(assignment)
     _GRADED[assignment] = {
-        "course": course, "cat": cat, "plan": plan, "log": result.stdout + result.stderr,
-        "scores": {s: course.scores(assignment, s) for s in plan}, "max": course.max_scores(assignment),
-        "grades": course.export(), "assignment": assignment,
+        "course": course,
+        "cat": cat,
+        "plan": plan,
+        "log": result.stdout + result.stderr,
+        "scores": {s: course.scores(assignment, s) for s in plan},
+        "max": course.max_scores(assignment),
+        "grades": course.export(),
+        "assignment": assignment,
     }
     return _GRADED[assignment]
 
@@ -88,8 +93,11 @@ def _entries(kind):
         for k, pack in enumerate(_packed(getattr(cat, kind))):
             for exercise, (name, _) in pack.items():
                 label = f"{assignment}:{exercise}:{name}"
-                out.append(pytest.param(assignment, f"{kind.lower()}{k}", exercise, id=label,
-                                        marks=pytest.mark.xdist_group(assignment)))
+                out.append(
+                    pytest.param(
+                        assignment, f"{kind.lower()}{k}", exercise, id=label, marks=pytest.mark.xdist_group(assignment)
+                    )
+                )
     return out
 
 

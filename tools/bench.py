@@ -96,8 +96,10 @@ def machine() -> str:
 
     gpus = tf.config.list_physical_devices("GPU")
     device = ", ".join(tf.config.experimental.get_device_details(g).get("device_name", g.name) for g in gpus)
-    return (f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}, TensorFlow {tf.__version__}, "
-            f"{device or 'CPU only'}")
+    return (
+        f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}, TensorFlow {tf.__version__}, "
+        f"{device or 'CPU only'}"
+    )
 
 
 def speed(env: dict[str, str], tmp: Path, only: list[str], quality: dict) -> list[tuple]:
@@ -125,8 +127,13 @@ def speed(env: dict[str, str], tmp: Path, only: list[str], quality: dict) -> lis
         # What instructors run: tools/grade.py, each submission in the bubblewrap sandbox.
         course.submit(assignment, "sandboxed", solved)
         start = time.perf_counter()
-        subprocess.run([sys.executable, "tools/grade.py", "autograde", assignment, "--student=sandboxed"],
-                       cwd=course.root, env=course.env, capture_output=True, check=True)
+        subprocess.run(
+            [sys.executable, "tools/grade.py", "autograde", assignment, "--student=sandboxed"],
+            cwd=course.root,
+            env=course.env,
+            capture_output=True,
+            check=True,
+        )
         rows.append((f"labs/{assignment}", plain, graded, time.perf_counter() - start))
         print(rows[-1], flush=True)
     return rows
@@ -148,8 +155,10 @@ def speed_table(rows: list[tuple]) -> list[str]:
         if graded is None:
             lines.append(f"| {name} | {seconds:.1f} | | | | |")
         else:
-            lines.append(f"| {name} | {seconds:.1f} | {graded:.1f} | {graded / seconds:.2f}× "
-                         f"| {sandboxed:.1f} | {sandboxed / seconds:.2f}× |")
+            lines.append(
+                f"| {name} | {seconds:.1f} | {graded:.1f} | {graded / seconds:.2f}× "
+                f"| {sandboxed:.1f} | {sandboxed / seconds:.2f}× |"
+            )
     return lines
 
 
@@ -173,7 +182,7 @@ def quality_table(quality: dict, seconds: dict) -> list[str]:
         "",
         "*FAST (CI check)*: the FAST run above (5,000 training images, short training). *60 s of training*:",
         "FULL data, each training in the lecture stopped before 60 s (`DGM_TRAIN_SECONDS=60`), on this",
-        "machine. *FULL*: the lecture in FULL mode, measured only on a GPU; otherwise \"not yet measured\".",
+        'machine. *FULL*: the lecture in FULL mode, measured only on a GPU; otherwise "not yet measured".',
         "Importance-sampled likelihoods use the k and the number of test images each run reports below.",
         "",
         "| measure | " + " | ".join(POINTS.values()) + " |",

@@ -123,8 +123,11 @@ def generate_labs(solutions: Path, labs: Path, only: str = "") -> None:
         env = {**os.environ, "DGM_GRADING_DIR": tmp}
         for folder in sorted(p for p in solutions.iterdir() if p.is_dir() and only in p.name):
             result = settings.generate_assignment(
-                folder.name, f"--CourseDirectory.source_directory={solutions}",
-                f"--CourseDirectory.release_directory={labs}", cwd=ROOT, env=env,
+                folder.name,
+                f"--CourseDirectory.source_directory={solutions}",
+                f"--CourseDirectory.release_directory={labs}",
+                cwd=ROOT,
+                env=env,
             )
             if result.returncode != 0:
                 raise SystemExit(f"nbgrader generate_assignment {folder.name} failed:\n{result.stderr}")
@@ -167,8 +170,10 @@ def check() -> int:
     for line in problems:
         print(line)
     if problems:
-        print(f"\nFix: run `make notebooks` and commit the result (edit the twins in {settings.SOURCE}/, "
-              "never the .ipynb).")
+        print(
+            f"\nFix: run `make notebooks` and commit the result (edit the twins in {settings.SOURCE}/, "
+            "never the .ipynb)."
+        )
     return 1 if problems else 0
 
 

@@ -82,8 +82,14 @@ def env() -> dict[str, str]:
 
 def nbgrader(*args: str, timeout: float | None = None, extra_env: dict | None = None) -> subprocess.CompletedProcess:
     """A real nbgrader command from the course folder (so nbgrader_config.py applies)."""
-    return subprocess.run([str(BIN / "nbgrader"), *args], cwd=ROOT, env={**env(), **(extra_env or {})},
-                          capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(
+        [str(BIN / "nbgrader"), *args],
+        cwd=ROOT,
+        env={**env(), **(extra_env or {})},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
 
 
 def release_notebooks(lab: str) -> dict[str, nbformat.NotebookNode]:
@@ -145,7 +151,7 @@ def student_id(member: str, rule: str) -> tuple[str | None, str]:
     groups = {k: v for k, v in match.groupdict().items() if v}
     value = next(iter(groups.values()), None) or next((g for g in match.groups() if g), None)
     if match.end() > len(member) - len(base):  # the id was taken from the file name itself
-        base = member[match.end():].lstrip("_- ") or base
+        base = member[match.end() :].lstrip("_- ") or base
     sid = re.sub(r"[^A-Za-z0-9._-]+", "_", value).strip("._") if value else ""
     return sid or None, base
 
@@ -225,8 +231,11 @@ def repair(nb, release, report) -> None:
             hits = [c for c in free if c.cell_type == "code" and re.search(rf"^def {name}\(", c.source, re.M)]
             match, how = (hits[-1], f"def {name}") if hits else (None, "")
         elif nbg(ref).get("locked"):
-            scored = sorted((difflib.SequenceMatcher(None, ref.source, c.source).ratio(), i, c)
-                            for i, c in enumerate(free) if c.cell_type == ref.cell_type)
+            scored = sorted(
+                (difflib.SequenceMatcher(None, ref.source, c.source).ratio(), i, c)
+                for i, c in enumerate(free)
+                if c.cell_type == ref.cell_type
+            )
             if scored and scored[-1][0] >= 0.6:
                 match, how = scored[-1][2], "source"
         else:  # a written answer: the cell right after the release's preceding cell
@@ -241,8 +250,10 @@ def repair(nb, release, report) -> None:
         free.remove(match)
         restored.append(f"{gid(ref)} (by {how})")
     if restored:
-        report(f"nbgrader metadata missing on {len(restored)} graded cell(s), restored from the release: "
-               + ", ".join(restored))
+        report(
+            f"nbgrader metadata missing on {len(restored)} graded cell(s), restored from the release: "
+            + ", ".join(restored)
+        )
     for ref in missing:
         if nbg(ref).get("grade") and not nbg(ref).get("solution"):
             report(f"test cell {gid(ref)} deleted: restored from the gradebook at autograde")
@@ -263,8 +274,10 @@ def repair(nb, release, report) -> None:
         if nbg(ref).get("locked") and cell.source.strip() != ref.source.strip():
             report(f"read-only cell {gid(cell)} edited by the student: the original from the gradebook is graded")
         if nbg(cell).get("points") != nbg(ref).get("points"):
-            report(f"points of {gid(cell)} changed to {nbg(cell).get('points')}: the gradebook's "
-                   f"{nbg(ref).get('points')} count")
+            report(
+                f"points of {gid(cell)} changed to {nbg(cell).get('points')}: the gradebook's "
+                f"{nbg(ref).get('points')} count"
+            )
             cell.metadata["nbgrader"]["points"] = nbg(ref).get("points")
 
 
@@ -337,15 +350,27 @@ def sandbox_env(work: Path) -> dict[str, str] | None:
         return None
     spec = work / "kernels" / "dgm-sandbox"
     spec.mkdir(parents=True, exist_ok=True)
-    (spec / "kernel.json").write_text(json.dumps({
-        "argv": [sys.executable, str(ROOT / "tools" / "sandbox_kernel.py"), "{connection_file}"],
-        "display_name": "Python 3 (grading sandbox)", "language": "python", "interrupt_mode": "message",
-    }))
+    (spec / "kernel.json").write_text(
+        json.dumps(
+            {
+                "argv": [sys.executable, str(ROOT / "tools" / "sandbox_kernel.py"), "{connection_file}"],
+                "display_name": "Python 3 (grading sandbox)",
+                "language": "python",
+                "interrupt_mode": "message",
+            }
+        )
+    )
     import dgm  # the course's helper package: its folder (and data) stay visible, its repository does not
 
     package = Path(dgm.__file__).resolve().parent
-    hide = [ROOT, grading_dir(), ROOT.parent / "dgm-grading", package.parent, package.parent.parent / "dgm-grading",
-            *os.environ.get("DGM_SANDBOX_HIDE", "").split(os.pathsep)]
+    hide = [
+        ROOT,
+        grading_dir(),
+        ROOT.parent / "dgm-grading",
+        package.parent,
+        package.parent.parent / "dgm-grading",
+        *os.environ.get("DGM_SANDBOX_HIDE", "").split(os.pathsep),
+    ]
     show = [package, package.parent / "assets", os.environ.get("DGM_DATA_DIR", "")]
     return {
         "JUPYTER_PATH": os.pathsep.join([str(work), os.environ.get("JUPYTER_PATH", "")]),
@@ -377,13 +402,23 @@ def grade_one(lab: str, student: str, limit: float, sandbox: dict | None) -> tup
     args = [str(BIN / "nbgrader"), "autograde", lab, f"--student={student}", "--force"]
     if sandbox:
         extra.update(sandbox)
-        args += ["--Execute.kernel_name=dgm-sandbox", "--KernelManager.transport=ipc",
-                 f"--KernelManager.connection_file={runtime}/kernel.json"]
+        args += [
+            "--Execute.kernel_name=dgm-sandbox",
+            "--KernelManager.transport=ipc",
+            f"--KernelManager.connection_file={runtime}/kernel.json",
+        ]
     if not list((grading_dir() / "submitted" / student / lab).glob("*.ipynb")):
         shutil.rmtree(runtime, ignore_errors=True)
         return student, "nothing to grade (no notebook left after check)", ""
-    proc = subprocess.Popen(args, cwd=ROOT, env={**env(), **extra}, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    proc = subprocess.Popen(
+        args,
+        cwd=ROOT,
+        env={**env(), **extra},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
     try:
         log, _ = proc.communicate(timeout=limit)
         failure = None if proc.returncode == 0 else _failure_reason(log)
@@ -481,13 +516,18 @@ def cmd_autograde(args) -> int:
             problems.add(student, "autograde", "graded WITHOUT sandbox: the kernel could read the gradebook")
         if failures[student]:
             zero_ungraded(args.lab, student)
-            problems.add(student, "autograde", f"{failures[student]}; scored 0 where not graded "
-                         f"(log: logs/{args.lab}/{student}.log)")
+            problems.add(
+                student,
+                "autograde",
+                f"{failures[student]}; scored 0 where not graded (log: logs/{args.lab}/{student}.log)",
+            )
         for finding in autograded_findings(args.lab, student):
             problems.add(student, "autograde", finding)
     problems.save()
-    print(f"autograded {len(names)} submissions of {args.lab} in {time.perf_counter() - start:.0f} s, "
-          f"{sum(bool(f) for f in failures.values())} failed")
+    print(
+        f"autograded {len(names)} submissions of {args.lab} in {time.perf_counter() - start:.0f} s, "
+        f"{sum(bool(f) for f in failures.values())} failed"
+    )
     return 0
 
 
@@ -521,8 +561,11 @@ def scrubbed(nb, release, secret: set[str]):
             text = json.dumps(output)
             if any(json.dumps(line)[1:-1] in text for line in secret):
                 output.clear()
-                output.update(nbformat.v4.new_output("stream", name="stdout",
-                                                     text="[output removed: it contained hidden test code]\n"))
+                output.update(
+                    nbformat.v4.new_output(
+                        "stream", name="stdout", text="[output removed: it contained hidden test code]\n"
+                    )
+                )
     return nb
 
 
@@ -543,8 +586,11 @@ def cmd_feedback(args) -> int:
                     nbformat.write(nb, target / name)
         result = nbgrader("generate_feedback", args.lab, "--force", f"--CourseDirectory.autograded_directory={tmp}")
     print(result.stdout[-2000:] + result.stderr[-2000:])
-    leaks = [p for p in (grading_dir() / "feedback").glob(f"*/{args.lab}/*.html")
-             if any(line in html_text(p) for line in secret)]
+    leaks = [
+        p
+        for p in (grading_dir() / "feedback").glob(f"*/{args.lab}/*.html")
+        if any(line in html_text(p) for line in secret)
+    ]
     for path in leaks:
         print(f"WARNING: {path} shows a hidden-test line")
     return result.returncode or bool(leaks)
@@ -621,14 +667,21 @@ def main(argv: list[str] | None = None) -> int:
             src = p.add_mutually_exclusive_group(required=True)
             src.add_argument("--zip", help="a zip of .ipynb files (Colab downloads, an LMS export)")
             src.add_argument("--exchange", action="store_true", help="nbgrader collect from the exchange")
-            p.add_argument("--id-rule", default=os.environ.get("DGM_ID_RULE", DEFAULT_ID_RULE),
-                           help="regex on each path in the zip; group 'id' (or the first group) is the student id")
+            p.add_argument(
+                "--id-rule",
+                default=os.environ.get("DGM_ID_RULE", DEFAULT_ID_RULE),
+                help="regex on each path in the zip; group 'id' (or the first group) is the student id",
+            )
         if name in ("check", "autograde"):
             p.add_argument("--student", action="append", help="only this student (repeatable)")
         if name == "autograde":
             p.add_argument("--timeout", type=float, help="seconds per submission (default DGM_NOTEBOOK_TIMEOUT + 120)")
-            p.add_argument("--jobs", type=int, default=int(os.environ.get("DGM_GRADING_JOBS", "1")),
-                           help="submissions graded at once (sqlite gradebook: keep it small)")
+            p.add_argument(
+                "--jobs",
+                type=int,
+                default=int(os.environ.get("DGM_GRADING_JOBS", "1")),
+                help="submissions graded at once (sqlite gradebook: keep it small)",
+            )
             p.add_argument("--no-sandbox", action="store_true", help="run kernels without bubblewrap (unsafe)")
         if name == "export":
             p.add_argument("--to", default="grades.csv")

@@ -35,9 +35,19 @@ MERGED = ["/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"]  # symlinks in
 
 def command(connection_file: str, cwd: str) -> list[str]:
     bwrap = shutil.which("bwrap") or "/usr/bin/bwrap"
-    args = [bwrap, "--dev", "/dev", "--proc", "/proc",
-            "--unshare-net", "--unshare-pid", "--unshare-ipc", "--unshare-uts",
-            "--die-with-parent", "--new-session"]
+    args = [
+        bwrap,
+        "--dev",
+        "/dev",
+        "--proc",
+        "/proc",
+        "--unshare-net",
+        "--unshare-pid",
+        "--unshare-ipc",
+        "--unshare-uts",
+        "--die-with-parent",
+        "--new-session",
+    ]
     # An allowlist: bind only what the kernel needs. Any other checkout of the course, the gradebook,
     # other students' work and the grader's files are absent, wherever they are on the machine.
     for path in SYSTEM:
@@ -61,10 +71,26 @@ def command(connection_file: str, cwd: str) -> list[str]:
     for name in os.listdir(cwd):
         if name.endswith(".ipynb"):
             args += ["--ro-bind", "/dev/null", os.path.join(cwd, name)]
-    args += ["--chdir", cwd, "--unsetenv", "JPY_PARENT_PID",
-             "--setenv", "HOME", "/tmp", "--setenv", "IPYTHONDIR", "/tmp/.ipython",
-             "--setenv", "MPLCONFIGDIR", "/tmp/.matplotlib",
-             sys.executable, "-m", "ipykernel_launcher", "-f", connection_file]
+    args += [
+        "--chdir",
+        cwd,
+        "--unsetenv",
+        "JPY_PARENT_PID",
+        "--setenv",
+        "HOME",
+        "/tmp",
+        "--setenv",
+        "IPYTHONDIR",
+        "/tmp/.ipython",
+        "--setenv",
+        "MPLCONFIGDIR",
+        "/tmp/.matplotlib",
+        sys.executable,
+        "-m",
+        "ipykernel_launcher",
+        "-f",
+        connection_file,
+    ]
     return args
 
 

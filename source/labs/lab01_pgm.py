@@ -40,6 +40,7 @@ tfd = tfp.distributions
 #
 # For the lecture's expert DAG, for example, the answer is `(37, 22)`.
 
+
 # %% solution count_parameters
 def count_parameters(cardinalities, parents):
     """Count the CPT entries and free parameters of a discrete Bayesian network.
@@ -68,25 +69,48 @@ def _count_hints(cards, parents):
     summed = {v: sum(cards[u] for u in parents[v]) if parents[v] else 1 for v in cards}
     entries = sum(rows[v] * cards[v] for v in cards)
     return [
-        ((entries, entries), "your free parameters equal the entries: each row of a CPT sums to one, so a row "
-                             "over the |v| values of v has |v| - 1 free parameters."),
-        ((entries, entries - len(cards)), "you subtracted 1 per variable: the sum-to-one constraint holds for every "
-                                          "row (every configuration of the parents), so subtract 1 per row."),
-        ((sum(summed[v] * cards[v] for v in cards), sum(summed[v] * (cards[v] - 1) for v in cards)),
-         "a CPT has one row per configuration of its parents: multiply their cardinalities, do not add them."),
-        ((sum(cards.values()), sum(c - 1 for c in cards.values())),
-         "you ignored the parents: a CPT has one row per configuration of its parents."),
+        (
+            (entries, entries),
+            "your free parameters equal the entries: each row of a CPT sums to one, so a row "
+            "over the |v| values of v has |v| - 1 free parameters.",
+        ),
+        (
+            (entries, entries - len(cards)),
+            "you subtracted 1 per variable: the sum-to-one constraint holds for every "
+            "row (every configuration of the parents), so subtract 1 per row.",
+        ),
+        (
+            (sum(summed[v] * cards[v] for v in cards), sum(summed[v] * (cards[v] - 1) for v in cards)),
+            "a CPT has one row per configuration of its parents: multiply their cardinalities, do not add them.",
+        ),
+        (
+            (sum(cards.values()), sum(c - 1 for c in cards.values())),
+            "you ignored the parents: a CPT has one row per configuration of its parents.",
+        ),
     ]
 
 
 _cards = {"age": 3, "salary": 3, "gender": 2, "ms": 2, "y": 2}
 _expert = {"age": [], "gender": [], "ms": [], "salary": ["age", "ms"], "y": ["salary", "gender"]}
-checks.assert_close(count_parameters(_cards, _expert), (37, 22), "count_parameters for the lecture's expert DAG",
-                    hints=_count_hints(_cards, _expert))
-_chain = {"age": [], "salary": ["age"], "gender": ["salary", "age"], "ms": ["gender", "salary", "age"],
-          "y": ["ms", "gender", "salary", "age"]}
-checks.assert_close(count_parameters(_cards, _chain), (138, 71), "count_parameters for the full chain rule",
-                    hints=_count_hints(_cards, _chain))
+checks.assert_close(
+    count_parameters(_cards, _expert),
+    (37, 22),
+    "count_parameters for the lecture's expert DAG",
+    hints=_count_hints(_cards, _expert),
+)
+_chain = {
+    "age": [],
+    "salary": ["age"],
+    "gender": ["salary", "age"],
+    "ms": ["gender", "salary", "age"],
+    "y": ["ms", "gender", "salary", "age"],
+}
+checks.assert_close(
+    count_parameters(_cards, _chain),
+    (138, 71),
+    "count_parameters for the full chain rule",
+    hints=_count_hints(_cards, _chain),
+)
 checks.assert_close(count_parameters({"x": 4}, {"x": []}), (4, 3), "count_parameters for one variable with 4 values")
 ### BEGIN HIDDEN TESTS
 _rng = np.random.default_rng(11)
@@ -98,16 +122,30 @@ for _trial in range(5):
     _expected = (sum(_rows[v] * _cards[v] for v in _names), sum(_rows[v] * (_cards[v] - 1) for v in _names))
     # Keys in reverse order: nothing may depend on the order of the dictionaries.
     _got = count_parameters(dict(reversed(_cards.items())), dict(reversed(_parents.items())))
-    checks.assert_close(_got, _expected, f"count_parameters on the random DAG {_parents} with cardinalities {_cards}",
-                        hints=_count_hints(_cards, _parents))
+    checks.assert_close(
+        _got,
+        _expected,
+        f"count_parameters on the random DAG {_parents} with cardinalities {_cards}",
+        hints=_count_hints(_cards, _parents),
+    )
 # n binary variables, each depending on all earlier ones: the full joint table, 2^n - 1 free parameters.
 _names = [f"b{i}" for i in range(10)]
-checks.assert_close(count_parameters({v: 2 for v in _names}, {v: _names[:i] for i, v in enumerate(_names)}),
-                    (2**11 - 2, 2**10 - 1), "count_parameters for 10 binary variables with the chain rule (2^10 - 1 free)")
-checks.assert_close(count_parameters({"a": 3, "b": 1, "c": 2}, {"a": [], "b": ["a"], "c": ["b"]}), (8, 3),
-                    "count_parameters with a variable of cardinality 1 (a constant: no free parameter)")
-checks.assert_close(count_parameters({"a": 3, "b": 4}, {"a": [], "b": []}), (7, 5),
-                    "count_parameters for a graph without arrows", hints=_count_hints({"a": 3, "b": 4}, {"a": [], "b": []}))
+checks.assert_close(
+    count_parameters({v: 2 for v in _names}, {v: _names[:i] for i, v in enumerate(_names)}),
+    (2**11 - 2, 2**10 - 1),
+    "count_parameters for 10 binary variables with the chain rule (2^10 - 1 free)",
+)
+checks.assert_close(
+    count_parameters({"a": 3, "b": 1, "c": 2}, {"a": [], "b": ["a"], "c": ["b"]}),
+    (8, 3),
+    "count_parameters with a variable of cardinality 1 (a constant: no free parameter)",
+)
+checks.assert_close(
+    count_parameters({"a": 3, "b": 4}, {"a": [], "b": []}),
+    (7, 5),
+    "count_parameters for a graph without arrows",
+    hints=_count_hints({"a": 3, "b": 4}, {"a": [], "b": []}),
+)
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -121,6 +159,7 @@ checks.assert_close(count_parameters({"a": 3, "b": 4}, {"a": [], "b": []}), (7, 
 # is a `tfd.Categorical` with integer values $0, \dots, |v| - 1$. The conditionals must work on *batches*:
 # the tests call `log_prob` with every value a tensor of shape (72,) (all configurations at once) and draw
 # thousands of samples. `tf.gather_nd` picks CPT rows for a batch of parent values.
+
 
 # %% solution build_joint
 def build_joint(cpts):
@@ -145,13 +184,15 @@ def build_joint(cpts):
     def y(salary, gender):
         return tfd.Categorical(probs=tf.gather_nd(y_cpt, tf.stack([salary, gender], axis=-1)))
 
-    return tfd.JointDistributionNamed({
-        "age": tfd.Categorical(probs=cpts["age"]),
-        "gender": tfd.Categorical(probs=cpts["gender"]),
-        "ms": tfd.Categorical(probs=cpts["ms"]),
-        "salary": salary,
-        "y": y,
-    })
+    return tfd.JointDistributionNamed(
+        {
+            "age": tfd.Categorical(probs=cpts["age"]),
+            "gender": tfd.Categorical(probs=cpts["gender"]),
+            "ms": tfd.Categorical(probs=cpts["ms"]),
+            "salary": salary,
+            "y": y,
+        }
+    )
     ### END SOLUTION
 
 
@@ -159,7 +200,6 @@ def build_joint(cpts):
 import itertools
 
 import tensorflow_probability as tfp
-
 
 _tfd = tfp.distributions
 _names = ["age", "salary", "gender", "ms", "y"]
@@ -173,21 +213,32 @@ def _reference(c, salary_parent="ms", y_parent="gender", logits=False):
     c = {k: np.asarray(v, dtype=np.float64) for k, v in c.items()}
     log = (lambda t: t - np.log(np.exp(t).sum(axis=-1, keepdims=True))) if logits else np.log
     a, s, g, m, y = (_values[v] for v in _names)
-    return (log(c["age"])[a] + log(c["gender"])[g] + log(c["ms"])[m]
-            + log(c["salary"])[a, _values[salary_parent], s] + log(c["y"])[s, _values[y_parent], y])
+    return (
+        log(c["age"])[a]
+        + log(c["gender"])[g]
+        + log(c["ms"])[m]
+        + log(c["salary"])[a, _values[salary_parent], s]
+        + log(c["y"])[s, _values[y_parent], y]
+    )
 
 
 def _joint_hints(c):
-    return [(_reference(c, salary_parent="gender"), "salary's parents are age and ms (the CPT is indexed "
-                                                    "[age, ms, salary]), not age and gender."),
-            (_reference(c, y_parent="ms"), "y's parents are salary and gender (the CPT is indexed [salary, gender, y])."),
-            (_reference(c, logits=True), "you passed probabilities as logits: use probs=..., or logits=log(probs).")]
+    return [
+        (
+            _reference(c, salary_parent="gender"),
+            "salary's parents are age and ms (the CPT is indexed [age, ms, salary]), not age and gender.",
+        ),
+        (_reference(c, y_parent="ms"), "y's parents are salary and gender (the CPT is indexed [salary, gender, y])."),
+        (_reference(c, logits=True), "you passed probabilities as logits: use probs=..., or logits=log(probs)."),
+    ]
 
 
 def _log_prob(c, what):
     joint = build_joint(c)
-    checks.assert_true(isinstance(joint, _tfd.JointDistribution),
-                       f"{what} returned a {type(joint).__name__}; expected a tfd.JointDistributionNamed.")
+    checks.assert_true(
+        isinstance(joint, _tfd.JointDistribution),
+        f"{what} returned a {type(joint).__name__}; expected a tfd.JointDistributionNamed.",
+    )
     try:
         return joint, joint.log_prob(_values)
     except Exception as err:
@@ -195,45 +246,73 @@ def _log_prob(c, what):
             f"{what}.log_prob on all 72 configurations at once (each value a tensor of shape (72,)) raised "
             f"{type(err).__name__}: {str(err).strip()[:300]}\nCheck that the components are named age, gender, ms, "
             "salary, y, that each CPT is indexed [parents..., child] in the order the docstring gives, and that "
-            "the conditionals accept batches of parent values.") from None
+            "the conditionals accept batches of parent values."
+        ) from None
 
 
 def _check_samples(joint, c, what, n=4000):
     draws = joint.sample(n, seed=(7, 8))
-    checks.assert_true(isinstance(draws, dict) and set(draws) == set(_names),
-                       f"{what}.sample(n) should return a dict with the keys {_names}; got {type(draws).__name__} "
-                       f"with keys {sorted(draws) if isinstance(draws, dict) else '-'}.")
+    checks.assert_true(
+        isinstance(draws, dict) and set(draws) == set(_names),
+        f"{what}.sample(n) should return a dict with the keys {_names}; got {type(draws).__name__} "
+        f"with keys {sorted(draws) if isinstance(draws, dict) else '-'}.",
+    )
     for v in _names:
         values = np.asarray(draws[v])
-        checks.assert_true(values.shape == (n,), f"{what}.sample({n})['{v}'] has shape {values.shape}; expected ({n},). "
-                           "A conditional whose batch shape already holds the samples must not add another sample axis.")
-        checks.assert_true(values.min() >= 0 and values.max() < _shape[v],
-                           f"{what}.sample({n})['{v}'] has values outside 0..{_shape[v] - 1}.")
+        checks.assert_true(
+            values.shape == (n,),
+            f"{what}.sample({n})['{v}'] has shape {values.shape}; expected ({n},). "
+            "A conditional whose batch shape already holds the samples must not add another sample axis.",
+        )
+        checks.assert_true(
+            values.min() >= 0 and values.max() < _shape[v],
+            f"{what}.sample({n})['{v}'] has values outside 0..{_shape[v] - 1}.",
+        )
     p_y1 = np.exp(_reference(c))[_values["y"] == 1].sum()
-    checks.assert_within_se(np.mean(np.asarray(draws["y"]) == 1), p_y1, np.sqrt(p_y1 * (1 - p_y1) / n),
-                            f"the frequency of y = 1 in {what}.sample({n})")
+    checks.assert_within_se(
+        np.mean(np.asarray(draws["y"]) == 1),
+        p_y1,
+        np.sqrt(p_y1 * (1 - p_y1) / n),
+        f"the frequency of y = 1 in {what}.sample({n})",
+    )
 
 
 _cpts = {
-    "age": [0.30, 0.45, 0.25], "gender": [0.50, 0.50], "ms": [0.55, 0.45],
-    "salary": [[[0.70, 0.25, 0.05], [0.60, 0.30, 0.10]], [[0.30, 0.50, 0.20], [0.20, 0.50, 0.30]],
-               [[0.20, 0.40, 0.40], [0.10, 0.40, 0.50]]],
+    "age": [0.30, 0.45, 0.25],
+    "gender": [0.50, 0.50],
+    "ms": [0.55, 0.45],
+    "salary": [
+        [[0.70, 0.25, 0.05], [0.60, 0.30, 0.10]],
+        [[0.30, 0.50, 0.20], [0.20, 0.50, 0.30]],
+        [[0.20, 0.40, 0.40], [0.10, 0.40, 0.50]],
+    ],
     "y": [[[0.80, 0.20], [0.70, 0.30]], [[0.55, 0.45], [0.45, 0.55]], [[0.25, 0.75], [0.15, 0.85]]],
 }
 _cpts = {k: np.array(v) for k, v in _cpts.items()}
 _joint, _got = _log_prob(_cpts, "build_joint(lecture CPTs)")
-checks.assert_close(_got, _reference(_cpts), "build_joint(lecture CPTs).log_prob of all 72 configurations",
-                    hints=_joint_hints(_cpts))
+checks.assert_close(
+    _got, _reference(_cpts), "build_joint(lecture CPTs).log_prob of all 72 configurations", hints=_joint_hints(_cpts)
+)
 checks.assert_close(np.exp(checks.as_array(_got, "log_prob")).sum(), 1.0, "the sum of p over all 72 configurations")
 _check_samples(_joint, _cpts, "build_joint(lecture CPTs)")
 ### BEGIN HIDDEN TESTS
 _rng = np.random.default_rng(12)
 for _trial in range(2):
-    _random = {"age": _rng.dirichlet(np.ones(3)), "gender": _rng.dirichlet(np.ones(2)), "ms": _rng.dirichlet(np.ones(2)),
-               "salary": _rng.dirichlet(np.ones(3), size=(3, 2)), "y": _rng.dirichlet(np.ones(2), size=(3, 2))}
+    _random = {
+        "age": _rng.dirichlet(np.ones(3)),
+        "gender": _rng.dirichlet(np.ones(2)),
+        "ms": _rng.dirichlet(np.ones(2)),
+        "salary": _rng.dirichlet(np.ones(3), size=(3, 2)),
+        "y": _rng.dirichlet(np.ones(2), size=(3, 2)),
+    }
     _joint, _got = _log_prob(_random, "build_joint(random CPTs)")
-    checks.assert_close(_got, _reference(_random), "build_joint(random CPTs).log_prob of all 72 configurations "
-                        "(are the CPTs taken from the argument, not hard-coded?)", hints=_joint_hints(_random))
+    checks.assert_close(
+        _got,
+        _reference(_random),
+        "build_joint(random CPTs).log_prob of all 72 configurations "
+        "(are the CPTs taken from the argument, not hard-coded?)",
+        hints=_joint_hints(_random),
+    )
 _check_samples(_joint, _random, "build_joint(random CPTs)")
 _f32 = {k: v.astype(np.float32) for k, v in _random.items()}
 _joint, _got = _log_prob(_f32, "build_joint(float32 CPTs)")
@@ -243,8 +322,11 @@ _joint, _got = _log_prob(_lists, "build_joint(CPTs as nested lists)")
 checks.assert_close(_got, _reference(_random), "build_joint(CPTs as nested lists).log_prob")
 # A single configuration (scalar values) must work too.
 _one = {v: 1 for v in _names}
-checks.assert_close(build_joint(_random).log_prob(_one), _reference(_random)[np.all(_grid == 1, axis=1)][0],
-                    "build_joint(random CPTs).log_prob of the single configuration with every variable = 1")
+checks.assert_close(
+    build_joint(_random).log_prob(_one),
+    _reference(_random)[np.all(_grid == 1, axis=1)][0],
+    "build_joint(random CPTs).log_prob of the single configuration with every variable = 1",
+)
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -254,6 +336,7 @@ checks.assert_close(build_joint(_random).log_prob(_one), _reference(_random)[np.
 # $p(\text{query} \mid \text{evidence})$: fix the observed variables to their values, **sum out** the hidden
 # variables (neither query nor evidence), and normalise over the values of the query. This is Bayes'
 # theorem: $p(q \mid e) = p(q, e) / p(e)$ with $p(e) = \sum_{q'} p(q', e)$.
+
 
 # %% solution posterior
 def posterior(table, names, query, evidence):
@@ -289,13 +372,21 @@ def _parts(table, names, query, evidence, reduce=np.sum):
 def _check_posterior(table, names, query, evidence):
     q_e, prior = _parts(table, names, query, evidence)
     q_e_max, _ = _parts(table, names, query, evidence, reduce=np.max)
-    checks.assert_close(posterior(table, names, query, evidence), q_e / q_e.sum(),
-                        f"posterior(table, {names}, query={query!r}, evidence={evidence})",
-                        hints=[(q_e, "that is p(query, evidence), the joint: divide by p(evidence) so that it sums to one."),
-                               (q_e / prior, "that is the likelihood p(evidence | query): Bayes' theorem also "
-                                             "multiplies by the prior p(query) and normalises."),
-                               (prior, "that is the prior p(query): the evidence was ignored."),
-                               (q_e_max / q_e_max.sum(), "you took the maximum over the hidden variables: sum them out.")])
+    checks.assert_close(
+        posterior(table, names, query, evidence),
+        q_e / q_e.sum(),
+        f"posterior(table, {names}, query={query!r}, evidence={evidence})",
+        hints=[
+            (q_e, "that is p(query, evidence), the joint: divide by p(evidence) so that it sums to one."),
+            (
+                q_e / prior,
+                "that is the likelihood p(evidence | query): Bayes' theorem also "
+                "multiplies by the prior p(query) and normalises.",
+            ),
+            (prior, "that is the prior p(query): the evidence was ignored."),
+            (q_e_max / q_e_max.sum(), "you took the maximum over the hidden variables: sum them out."),
+        ],
+    )
 
 
 # Rain and a sprinkler both wet the grass: p(rain) p(sprinkler) p(wet | rain, sprinkler).
@@ -309,8 +400,14 @@ _check_posterior(_table, _grass, "sprinkler", {"rain": 0})
 _rng = np.random.default_rng(13)
 _names = ["a", "b", "c", "d", "e"]
 _big = _rng.dirichlet(np.full(2 * 3 * 2 * 4 * 3, 0.5)).reshape(2, 3, 2, 4, 3)
-for _query, _evidence in [("d", {"a": 1, "e": 2}), ("a", {"c": 0}), ("e", {"b": 2, "c": 1, "d": 3}),
-                          ("b", {}), ("c", {"a": 0, "b": 1, "d": 2, "e": 0}), ("d", {"e": np.int64(1)})]:
+for _query, _evidence in [
+    ("d", {"a": 1, "e": 2}),
+    ("a", {"c": 0}),
+    ("e", {"b": 2, "c": 1, "d": 3}),
+    ("b", {}),
+    ("c", {"a": 0, "b": 1, "d": 2, "e": 0}),
+    ("d", {"e": np.int64(1)}),
+]:
     _check_posterior(_big, _names, _query, _evidence)
 _check_posterior(_big.tolist(), _names, "b", {"d": 0})
 _got = checks.as_array(posterior(_table, _grass, "wet", {}), "posterior")

@@ -33,6 +33,7 @@ tfd = tfp.distributions
 # Your function receives arrays whose **last axis** holds the probabilities; all other axes are a
 # batch, and you return one KL per batch entry.
 
+
 # %% solution kl_categorical
 def kl_categorical(p, q):
     """KL(p || q) in nats for categorical distributions along the last axis.
@@ -51,33 +52,58 @@ def kl_categorical(p, q):
 
 
 # %% test kl_categorical points=3
-checks.assert_close(kl_categorical([0.5, 0.5], [0.9, 0.1]), 0.5108256237659907, "kl_categorical([.5, .5], [.9, .1])",
-                    hints=[(0.9 * np.log(0.9 / 0.5) + 0.1 * np.log(0.1 / 0.5), "that is KL(q || p): are the arguments swapped?"),
-                           (0.5108256237659907 / np.log(2), "that is the KL in bits: use the natural logarithm.")])
+checks.assert_close(
+    kl_categorical([0.5, 0.5], [0.9, 0.1]),
+    0.5108256237659907,
+    "kl_categorical([.5, .5], [.9, .1])",
+    hints=[
+        (0.9 * np.log(0.9 / 0.5) + 0.1 * np.log(0.1 / 0.5), "that is KL(q || p): are the arguments swapped?"),
+        (0.5108256237659907 / np.log(2), "that is the KL in bits: use the natural logarithm."),
+    ],
+)
 checks.assert_close(kl_categorical([1.0, 0.0], [0.5, 0.5]), np.log(2), "kl_categorical([1, 0], [.5, .5]) (0 log 0 = 0)")
-checks.assert_true(np.isposinf(checks.as_array(kl_categorical([0.5, 0.5], [1.0, 0.0]), "kl_categorical")),
-                   "kl_categorical([.5, .5], [1, 0]) should be +inf: p puts mass where q has none.")
-checks.assert_close(kl_categorical([[0.5, 0.5], [0.2, 0.8]], [[0.5, 0.5], [0.2, 0.8]]), [0.0, 0.0],
-                    "kl_categorical of a batch of two identical pairs")
+checks.assert_true(
+    np.isposinf(checks.as_array(kl_categorical([0.5, 0.5], [1.0, 0.0]), "kl_categorical")),
+    "kl_categorical([.5, .5], [1, 0]) should be +inf: p puts mass where q has none.",
+)
+checks.assert_close(
+    kl_categorical([[0.5, 0.5], [0.2, 0.8]], [[0.5, 0.5], [0.2, 0.8]]),
+    [0.0, 0.0],
+    "kl_categorical of a batch of two identical pairs",
+)
 ### BEGIN HIDDEN TESTS
 import tensorflow_probability as tfp
 
 _rng = np.random.default_rng(1)
 _p = _rng.dirichlet(np.ones(5), size=(4, 3))
 _q = _rng.dirichlet(np.ones(5), size=(4, 3))
-_kl = lambda a, b: tfp.distributions.kl_divergence(tfp.distributions.Categorical(probs=a),
-                                                     tfp.distributions.Categorical(probs=b)).numpy()
+_kl = lambda a, b: tfp.distributions.kl_divergence(
+    tfp.distributions.Categorical(probs=a), tfp.distributions.Categorical(probs=b)
+).numpy()
 _expected = _kl(_p, _q)
-checks.assert_close(kl_categorical(_p, _q), _expected, "kl_categorical on a random batch of shape (4, 3, 5)",
-                    hints=[(_kl(_q, _p), "that is KL(q || p): are the arguments swapped?"),
-                           (_expected / np.log(2), "that is the KL in bits: use the natural logarithm (np.log).")])
+checks.assert_close(
+    kl_categorical(_p, _q),
+    _expected,
+    "kl_categorical on a random batch of shape (4, 3, 5)",
+    hints=[
+        (_kl(_q, _p), "that is KL(q || p): are the arguments swapped?"),
+        (_expected / np.log(2), "that is the KL in bits: use the natural logarithm (np.log)."),
+    ],
+)
 _p[0, 0] = [0.0, 0.25, 0.25, 0.5, 0.0]
 _expected = np.sum(np.where(_p > 0, _p * np.log(np.where(_p > 0, _p, 1) / _q), 0.0), axis=-1)
 checks.assert_close(kl_categorical(_p, _q), _expected, "kl_categorical where some p_k = 0 (0 log 0 = 0)")
-checks.assert_close(kl_categorical(_p.astype(np.float32), _q.astype(np.float32)), _expected,
-                    "kl_categorical with float32 inputs", rtol=1e-4)
-checks.assert_close(kl_categorical([0.1, 0.2, 0.7], [0.3, 0.3, 0.4]), _kl(np.array([0.1, 0.2, 0.7]), np.array([0.3, 0.3, 0.4])),
-                    "kl_categorical with Python lists")
+checks.assert_close(
+    kl_categorical(_p.astype(np.float32), _q.astype(np.float32)),
+    _expected,
+    "kl_categorical with float32 inputs",
+    rtol=1e-4,
+)
+checks.assert_close(
+    kl_categorical([0.1, 0.2, 0.7], [0.3, 0.3, 0.4]),
+    _kl(np.array([0.1, 0.2, 0.7]), np.array([0.3, 0.3, 0.4])),
+    "kl_categorical with Python lists",
+)
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -87,6 +113,7 @@ checks.assert_close(kl_categorical([0.1, 0.2, 0.7], [0.3, 0.3, 0.4]), _kl(np.arr
 # $\mathrm{KL}\big(\mathcal N(\mu_0, \sigma_0^2)\,\|\,\mathcal N(\mu_1, \sigma_1^2)\big)$ and implement it.
 # The arguments are **standard deviations** $\sigma$, not variances, and any of them may be arrays:
 # the result broadcasts like NumPy arithmetic.
+
 
 # %% solution kl_gaussian
 def kl_gaussian(mu0, sigma0, mu1, sigma1):
@@ -102,33 +129,66 @@ def kl_gaussian(mu0, sigma0, mu1, sigma1):
 
 
 # %% test kl_gaussian points=3
-checks.assert_close(kl_gaussian(0.0, 1.0, 0.0, 1.0), 0.0, "kl_gaussian(0, 1, 0, 1) (identical Gaussians)",
-                    hints=[(-0.5, "off by exactly -1/2: is the +sigma0^2/(2 sigma1^2) term missing?"),
-                           (0.5, "off by exactly 1/2: is the -1/2 (the -k/2 term for k = 1) missing?")])
+checks.assert_close(
+    kl_gaussian(0.0, 1.0, 0.0, 1.0),
+    0.0,
+    "kl_gaussian(0, 1, 0, 1) (identical Gaussians)",
+    hints=[
+        (-0.5, "off by exactly -1/2: is the +sigma0^2/(2 sigma1^2) term missing?"),
+        (0.5, "off by exactly 1/2: is the -1/2 (the -k/2 term for k = 1) missing?"),
+    ],
+)
 checks.assert_close(kl_gaussian(1.0, 1.0, 0.0, 1.0), 0.5, "kl_gaussian(1, 1, 0, 1) (shifted mean)")
-checks.assert_close(kl_gaussian(0.0, 2.0, 0.0, 1.0), 0.8068528194400546, "kl_gaussian(0, 2, 0, 1) (wider p)",
-                    hints=[(np.log(2.0) + 1 / 8 - 0.5, "that is KL(N(0,1) || N(0,4)): are the arguments swapped?"),
-                           (0.5 * np.log(1 / 2) + 2 / 2 - 0.5, "that is what you get reading the sigmas as variances: they are standard deviations."),
-                           (np.log(1 / 4) + 4 / 2 - 0.5, "the log term is ln(sigma1 / sigma0), or 1/2 ln(sigma1^2 / sigma0^2): is a factor 1/2 missing?")])
+checks.assert_close(
+    kl_gaussian(0.0, 2.0, 0.0, 1.0),
+    0.8068528194400546,
+    "kl_gaussian(0, 2, 0, 1) (wider p)",
+    hints=[
+        (np.log(2.0) + 1 / 8 - 0.5, "that is KL(N(0,1) || N(0,4)): are the arguments swapped?"),
+        (
+            0.5 * np.log(1 / 2) + 2 / 2 - 0.5,
+            "that is what you get reading the sigmas as variances: they are standard deviations.",
+        ),
+        (
+            np.log(1 / 4) + 4 / 2 - 0.5,
+            "the log term is ln(sigma1 / sigma0), or 1/2 ln(sigma1^2 / sigma0^2): is a factor 1/2 missing?",
+        ),
+    ],
+)
 ### BEGIN HIDDEN TESTS
 import tensorflow_probability as tfp
 
 _rng = np.random.default_rng(2)
 _mu0, _mu1 = _rng.normal(size=(3, 1)), _rng.normal(size=(1, 4))
 _s0, _s1 = np.exp(_rng.normal(size=(3, 1))), np.exp(_rng.normal(size=(1, 4)))
-_kl = lambda m0, s0, m1, s1: tfp.distributions.kl_divergence(tfp.distributions.Normal(m0, s0),
-                                                              tfp.distributions.Normal(m1, s1)).numpy()
+_kl = lambda m0, s0, m1, s1: tfp.distributions.kl_divergence(
+    tfp.distributions.Normal(m0, s0), tfp.distributions.Normal(m1, s1)
+).numpy()
 _expected = _kl(_mu0, _s0, _mu1, _s1)
-checks.assert_close(kl_gaussian(_mu0, _s0, _mu1, _s1), _expected, "kl_gaussian on inputs of shapes (3,1) and (1,4)",
-                    hints=[(_expected + 0.5, "off by exactly 1/2: is the -1/2 term missing?"),
-                           (_kl(_mu1, _s1, _mu0, _s0), "that is KL(q || p): are the arguments swapped?"),
-                           (_kl(_mu0, np.sqrt(_s0), _mu1, np.sqrt(_s1)), "you read the sigmas as variances: they are standard deviations."),
-                           (2 * _expected, "twice the right value: is the factor 1/2 missing?")])
-checks.assert_true(np.all(checks.as_array(kl_gaussian(_mu0, _s0, _mu1, _s1), "kl_gaussian") >= -1e-12),
-                   "kl_gaussian returned a negative value: a KL divergence is never negative.")
+checks.assert_close(
+    kl_gaussian(_mu0, _s0, _mu1, _s1),
+    _expected,
+    "kl_gaussian on inputs of shapes (3,1) and (1,4)",
+    hints=[
+        (_expected + 0.5, "off by exactly 1/2: is the -1/2 term missing?"),
+        (_kl(_mu1, _s1, _mu0, _s0), "that is KL(q || p): are the arguments swapped?"),
+        (
+            _kl(_mu0, np.sqrt(_s0), _mu1, np.sqrt(_s1)),
+            "you read the sigmas as variances: they are standard deviations.",
+        ),
+        (2 * _expected, "twice the right value: is the factor 1/2 missing?"),
+    ],
+)
+checks.assert_true(
+    np.all(checks.as_array(kl_gaussian(_mu0, _s0, _mu1, _s1), "kl_gaussian") >= -1e-12),
+    "kl_gaussian returned a negative value: a KL divergence is never negative.",
+)
 checks.assert_close(kl_gaussian(3.0, 0.5, -1.0, 2.5), _kl(3.0, 0.5, -1.0, 2.5), "kl_gaussian(3, 0.5, -1, 2.5)")
-checks.assert_close(kl_gaussian([0.0, 1.0], 1.0, 0.0, [1.0, 2.0]), _kl(np.array([0.0, 1.0]), 1.0, 0.0, np.array([1.0, 2.0])),
-                    "kl_gaussian with lists and numbers mixed")
+checks.assert_close(
+    kl_gaussian([0.0, 1.0], 1.0, 0.0, [1.0, 2.0]),
+    _kl(np.array([0.0, 1.0]), 1.0, 0.0, np.array([1.0, 2.0])),
+    "kl_gaussian with lists and numbers mixed",
+)
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -142,6 +202,7 @@ checks.assert_close(kl_gaussian([0.0, 1.0], 1.0, 0.0, [1.0, 2.0]), _kl(np.array(
 # $\det\Sigma$ underflows to 0 or overflows to $\infty$ even when the KL is a modest number. Work with
 # Cholesky factors $\Sigma = LL^\top$ (`tf.linalg.cholesky`): $\ln\det\Sigma = 2\sum_i \ln L_{ii}$, and
 # solve triangular systems (`tf.linalg.triangular_solve`) instead of inverting matrices.
+
 
 # %% solution kl_mvn
 def kl_mvn(mu0, cov0, mu1, cov1):
@@ -167,15 +228,30 @@ def kl_mvn(mu0, cov0, mu1, cov1):
 
 # %% test kl_mvn points=4
 _I = np.eye(2)
-checks.assert_close(kl_mvn(np.zeros(2), _I, np.zeros(2), _I), 0.0, "kl_mvn of two identical standard Gaussians",
-                    hints=[(1.0, "off by exactly k/2 = 1: is the -k term missing?")])
-checks.assert_close(kl_mvn(np.array([1.0, 0.0]), _I, np.zeros(2), _I), 0.5, "kl_mvn with means 1 apart, identity covariances")
-checks.assert_close(kl_mvn(np.zeros(2), 2 * _I, np.zeros(2), _I), 0.3068528194400547, "kl_mvn(0, 2I, 0, I) in 2-D",
-                    hints=[(0.5 * (4 - 2 + np.log(4)), "off by ln(4): is the log-determinant ratio upside down (det S0 / det S1)?"),
-                           (0.5 * (1 - 2 + np.log(4)), "that is KL(N(0, I) || N(0, 2I)): are the arguments swapped?"),
-                           (0.5 * (1 - 2 + np.log(1 / 4)), "your KL is negative, which a KL never is: did you invert S0 instead of S1?")])
-checks.assert_close(kl_mvn(np.zeros((3, 2)), np.stack([_I] * 3), np.ones((3, 2)), np.stack([_I] * 3)), [1.0, 1.0, 1.0],
-                    "kl_mvn on a batch of 3 pairs (one KL per pair)")
+checks.assert_close(
+    kl_mvn(np.zeros(2), _I, np.zeros(2), _I),
+    0.0,
+    "kl_mvn of two identical standard Gaussians",
+    hints=[(1.0, "off by exactly k/2 = 1: is the -k term missing?")],
+)
+checks.assert_close(
+    kl_mvn(np.array([1.0, 0.0]), _I, np.zeros(2), _I), 0.5, "kl_mvn with means 1 apart, identity covariances"
+)
+checks.assert_close(
+    kl_mvn(np.zeros(2), 2 * _I, np.zeros(2), _I),
+    0.3068528194400547,
+    "kl_mvn(0, 2I, 0, I) in 2-D",
+    hints=[
+        (0.5 * (4 - 2 + np.log(4)), "off by ln(4): is the log-determinant ratio upside down (det S0 / det S1)?"),
+        (0.5 * (1 - 2 + np.log(4)), "that is KL(N(0, I) || N(0, 2I)): are the arguments swapped?"),
+        (0.5 * (1 - 2 + np.log(1 / 4)), "your KL is negative, which a KL never is: did you invert S0 instead of S1?"),
+    ],
+)
+checks.assert_close(
+    kl_mvn(np.zeros((3, 2)), np.stack([_I] * 3), np.ones((3, 2)), np.stack([_I] * 3)),
+    [1.0, 1.0, 1.0],
+    "kl_mvn on a batch of 3 pairs (one KL per pair)",
+)
 ### BEGIN HIDDEN TESTS
 import tensorflow_probability as tfp
 
@@ -187,8 +263,9 @@ def _random_cov(rng, batch, k, scale=1.0):
 
 def _kl(m0, c0, m1, c1):
     d = tfp.distributions
-    return d.kl_divergence(d.MultivariateNormalTriL(m0, np.linalg.cholesky(c0)),
-                           d.MultivariateNormalTriL(m1, np.linalg.cholesky(c1))).numpy()
+    return d.kl_divergence(
+        d.MultivariateNormalTriL(m0, np.linalg.cholesky(c0)), d.MultivariateNormalTriL(m1, np.linalg.cholesky(c1))
+    ).numpy()
 
 
 _rng = np.random.default_rng(3)
@@ -196,16 +273,26 @@ _m0, _m1 = _rng.normal(size=(5, 4)), _rng.normal(size=(5, 4))
 _c0, _c1 = _random_cov(_rng, (5,), 4), _random_cov(_rng, (5,), 4)
 _expected = _kl(_m0, _c0, _m1, _c1)
 _logdet = np.linalg.slogdet(_c1)[1] - np.linalg.slogdet(_c0)[1]
-checks.assert_close(kl_mvn(_m0, _c0, _m1, _c1), _expected, "kl_mvn on a random batch of 5 pairs in 4-D",
-                    hints=[(_expected + 2.0, "off by exactly k/2 = 2: is the -k term missing?"),
-                           (_expected - _logdet, "off by the log-determinant ratio: is it upside down, ln(det S0 / det S1)?"),
-                           (_kl(_m1, _c1, _m0, _c0), "that is KL(q || p): are the arguments swapped?")])
+checks.assert_close(
+    kl_mvn(_m0, _c0, _m1, _c1),
+    _expected,
+    "kl_mvn on a random batch of 5 pairs in 4-D",
+    hints=[
+        (_expected + 2.0, "off by exactly k/2 = 2: is the -k term missing?"),
+        (_expected - _logdet, "off by the log-determinant ratio: is it upside down, ln(det S0 / det S1)?"),
+        (_kl(_m1, _c1, _m0, _c0), "that is KL(q || p): are the arguments swapped?"),
+    ],
+)
 # High dimension with small variances: det(S) underflows to 0 in float64, the KL does not.
 _k = 200
 _c0, _c1 = _random_cov(_rng, (), _k, 1e-3), _random_cov(_rng, (), _k, 1e-3)
 _m0, _m1 = 0.01 * _rng.normal(size=_k), 0.01 * _rng.normal(size=_k)
-checks.assert_close(kl_mvn(_m0, _c0, _m1, _c1), _kl(_m0, _c0, _m1, _c1), "kl_mvn in 200-D with variances about 1e-3 "
-                    "(det underflows to 0 here: use Cholesky log-determinants)", rtol=1e-6)
+checks.assert_close(
+    kl_mvn(_m0, _c0, _m1, _c1),
+    _kl(_m0, _c0, _m1, _c1),
+    "kl_mvn in 200-D with variances about 1e-3 (det underflows to 0 here: use Cholesky log-determinants)",
+    rtol=1e-6,
+)
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -215,6 +302,7 @@ checks.assert_close(kl_mvn(_m0, _c0, _m1, _c1), _kl(_m0, _c0, _m1, _c1), "kl_mvn
 # estimated from $n$ samples of $p$. Return the estimate **and its standard error** (the standard
 # deviation of the $n$ log-ratios divided by $\sqrt n$), which says how far off the estimate may be.
 # `p` and `q` are TFP distributions: use their `sample(n, seed=seed)` and `log_prob` methods.
+
 
 # %% solution kl_monte_carlo
 def kl_monte_carlo(p, q, n, seed=0):
@@ -235,32 +323,54 @@ def kl_monte_carlo(p, q, n, seed=0):
 # %% test kl_monte_carlo points=3
 import tensorflow_probability as tfp
 
-
 _d = tfp.distributions
 
 _result = kl_monte_carlo(_d.Normal(0.0, 1.0), _d.Normal(1.0, 2.0), 20_000, seed=7)
-checks.assert_true(isinstance(_result, (tuple, list)) and len(_result) == 2,
-                   f"kl_monte_carlo should return (estimate, standard_error); got {type(_result).__name__}.")
+checks.assert_true(
+    isinstance(_result, (tuple, list)) and len(_result) == 2,
+    f"kl_monte_carlo should return (estimate, standard_error); got {type(_result).__name__}.",
+)
 _est, _se = _result
 # KL(N(0,1) || N(1,2)) = ln 2 + (1 + 1) / 8 - 1/2. The log-ratio is -3x^2/8 - x/4 + const with
 # x ~ N(0, 1), so its standard deviation is sqrt(9/64 * 2 + 1/16) = sqrt(22/64) exactly.
 _exact = np.log(2.0) + 2.0 / 8.0 - 0.5
 _sd = np.sqrt(22 / 64)
-checks.assert_in_range(_se, 0.9 * _sd / np.sqrt(20_000), 1.1 * _sd / np.sqrt(20_000), "the standard error for n = 20000",
-                       hint="It is std(log p(x) - log q(x)) / sqrt(n): not the std itself, and not divided by n.")
-checks.assert_within_se(_est, _exact, _sd / np.sqrt(20_000), "the KL estimate for N(0,1) vs N(1,2)",
-                        hints=[(-_exact, "the sign is flipped: average log p(x) - log q(x), not log q - log p."),
-                               (20_000 * _exact, "that is a sum over samples: average instead.")])
+checks.assert_in_range(
+    _se,
+    0.9 * _sd / np.sqrt(20_000),
+    1.1 * _sd / np.sqrt(20_000),
+    "the standard error for n = 20000",
+    hint="It is std(log p(x) - log q(x)) / sqrt(n): not the std itself, and not divided by n.",
+)
+checks.assert_within_se(
+    _est,
+    _exact,
+    _sd / np.sqrt(20_000),
+    "the KL estimate for N(0,1) vs N(1,2)",
+    hints=[
+        (-_exact, "the sign is flipped: average log p(x) - log q(x), not log q - log p."),
+        (20_000 * _exact, "that is a sum over samples: average instead."),
+    ],
+)
 ### BEGIN HIDDEN TESTS
 # Samples must come from p: with samples from q the estimate is -KL(q || p).
 _p, _q = _d.Normal(0.0, 1.0), _d.Normal(2.0, 0.5)
 _exact = float(_d.kl_divergence(_p, _q))
 _sd = float(np.std(_p.log_prob(_p.sample(200_000, seed=1)) - _q.log_prob(_p.sample(200_000, seed=1))))
 _est, _se = kl_monte_carlo(_p, _q, 50_000, seed=11)
-checks.assert_within_se(_est, _exact, _sd / np.sqrt(50_000), "the KL estimate for N(0,1) vs N(2,0.5)",
-                        hints=[(-float(_d.kl_divergence(_q, _p)), "that is -KL(q || p): draw the samples from p, not q.")])
-checks.assert_in_range(_se, 0.8 * _sd / np.sqrt(50_000), 1.2 * _sd / np.sqrt(50_000),
-                       "the standard error for N(0,1) vs N(2,0.5), n = 50000")
+checks.assert_within_se(
+    _est,
+    _exact,
+    _sd / np.sqrt(50_000),
+    "the KL estimate for N(0,1) vs N(2,0.5)",
+    hints=[(-float(_d.kl_divergence(_q, _p)), "that is -KL(q || p): draw the samples from p, not q.")],
+)
+checks.assert_in_range(
+    _se,
+    0.8 * _sd / np.sqrt(50_000),
+    1.2 * _sd / np.sqrt(50_000),
+    "the standard error for N(0,1) vs N(2,0.5), n = 50000",
+)
 # Multivariate: log_prob returns one value per sample, the estimate is still one number.
 _p = _d.MultivariateNormalDiag([0.0, 0.0, 0.0], [1.0, 2.0, 0.5])
 _q = _d.MultivariateNormalDiag([1.0, -1.0, 0.0], [1.5, 1.0, 1.0])
@@ -284,6 +394,7 @@ checks.assert_in_range(_se, 1e-4, 0.05, "the standard error for two 3-D Gaussian
 # `tf.keras.optimizers.Adam(0.05)` for `steps` steps with `tf.GradientTape`, 256 samples a step.
 # Any correct method passes the tests.
 
+
 # %% solution fit_gaussian
 def fit_gaussian(p, direction, steps=500, seed=0):
     """Fit N(m, s^2) to the 1-D TFP distribution p by minimising KL in the given direction.
@@ -304,7 +415,9 @@ def fit_gaussian(p, direction, steps=500, seed=0):
         with tf.GradientTape() as tape:
             q = tfd.Normal(m, tf.exp(log_s))
             if direction == "forward":
-                loss = -tf.reduce_mean(q.log_prob(tf.cast(p.sample(256, seed=generator.uniform_full_int([2], tf.int32)), tf.float32)))
+                loss = -tf.reduce_mean(
+                    q.log_prob(tf.cast(p.sample(256, seed=generator.uniform_full_int([2], tf.int32)), tf.float32))
+                )
             else:
                 z = m + tf.exp(log_s) * generator.normal([256])
                 loss = tf.reduce_mean(q.log_prob(z) - tf.cast(p.log_prob(z), tf.float32))
@@ -319,18 +432,24 @@ def fit_gaussian(p, direction, steps=500, seed=0):
 # %% test fit_gaussian points=4
 import tensorflow_probability as tfp
 
-
 _d = tfp.distributions
 
 # A single Gaussian p: both directions must find it.
 for _direction in ("forward", "reverse"):
     _fit = fit_gaussian(_d.Normal(1.5, 0.5), _direction)
-    checks.assert_true(isinstance(_fit, (tuple, list)) and len(_fit) == 2,
-                       f"fit_gaussian should return (m, s); got {type(_fit).__name__}.")
-    checks.assert_close(_fit, [1.5, 0.5], f"fit_gaussian(N(1.5, 0.5^2), {_direction!r}) returns (m, s)"
-                        + (" (reverse: do gradients reach m and s through z = m + s * eps?)" if _direction == "reverse" else ""),
-                        rtol=0, atol=0.1,
-                        hints=[([1.5, 0.25], "s is the standard deviation: you returned the variance.")])
+    checks.assert_true(
+        isinstance(_fit, (tuple, list)) and len(_fit) == 2,
+        f"fit_gaussian should return (m, s); got {type(_fit).__name__}.",
+    )
+    checks.assert_close(
+        _fit,
+        [1.5, 0.5],
+        f"fit_gaussian(N(1.5, 0.5^2), {_direction!r}) returns (m, s)"
+        + (" (reverse: do gradients reach m and s through z = m + s * eps?)" if _direction == "reverse" else ""),
+        rtol=0,
+        atol=0.1,
+        hints=[([1.5, 0.25], "s is the standard deviation: you returned the variance.")],
+    )
 ### BEGIN HIDDEN TESTS
 # A bimodal p: forward KL matches its moments (mode covering), reverse KL settles on one mode (mode seeking).
 _p = _d.MixtureSameFamily(_d.Categorical(probs=[0.4, 0.6]), _d.Normal([-3.0, 2.5], [0.6, 0.8]))
@@ -339,15 +458,25 @@ _std = np.sqrt(0.4 * (0.36 + 9.0) + 0.6 * (0.64 + 6.25) - _mean**2)
 _forward = checks.as_array(fit_gaussian(_p, "forward", seed=3), "fit_gaussian")
 _reverse = checks.as_array(fit_gaussian(_p, "reverse", seed=3), "fit_gaussian")
 _is_mode = lambda fit: min(abs(fit[0] + 3.0) + abs(fit[1] - 0.6), abs(fit[0] - 2.5) + abs(fit[1] - 0.8)) < 0.3
-checks.assert_true(not _is_mode(_forward),
-                   f"fit_gaussian(p, 'forward') returned {_forward}, which sits on one mode of p: "
-                   "that is what the reverse KL does. Are the directions swapped?")
-checks.assert_close(_forward, [_mean, _std], "fit_gaussian(bimodal p, 'forward') should match p's mean and std "
-                    "(forward KL covers both modes)", rtol=0, atol=0.25, hints=[([_mean, _std**2], "s is the standard deviation: you returned the variance.")])
-checks.assert_true(_is_mode(_reverse),
-                   f"fit_gaussian(bimodal p, 'reverse') returned (m, s) = {_reverse}; expected one mode of p: "
-                   "(-3, 0.6) or (2.5, 0.8), since reverse KL is mode seeking. If q hardly moved from its start, "
-                   "do gradients reach m and s through the samples (reparameterisation: z = m + s * eps)?")
+checks.assert_true(
+    not _is_mode(_forward),
+    f"fit_gaussian(p, 'forward') returned {_forward}, which sits on one mode of p: "
+    "that is what the reverse KL does. Are the directions swapped?",
+)
+checks.assert_close(
+    _forward,
+    [_mean, _std],
+    "fit_gaussian(bimodal p, 'forward') should match p's mean and std (forward KL covers both modes)",
+    rtol=0,
+    atol=0.25,
+    hints=[([_mean, _std**2], "s is the standard deviation: you returned the variance.")],
+)
+checks.assert_true(
+    _is_mode(_reverse),
+    f"fit_gaussian(bimodal p, 'reverse') returned (m, s) = {_reverse}; expected one mode of p: "
+    "(-3, 0.6) or (2.5, 0.8), since reverse KL is mode seeking. If q hardly moved from its start, "
+    "do gradients reach m and s through the samples (reparameterisation: z = m + s * eps)?",
+)
 ### END HIDDEN TESTS
 
 # %% [markdown]

@@ -72,6 +72,7 @@ def log_joint(z, x, W, b, sigma):
 # Return $\log p(x)$ (a number) and the posterior mean and covariance. `tfd.MultivariateNormalTriL`
 # and `tf.linalg.cholesky` / `tf.linalg.inv` (or their NumPy versions) are all you need.
 
+
 # %% solution exact_evidence_and_posterior
 def exact_evidence_and_posterior(x, W, b, sigma):
     """The exact log-evidence and posterior of the model z ~ N(0, I_d), x | z ~ N(W z + b, sigma^2 I_D).
@@ -95,19 +96,42 @@ def exact_evidence_and_posterior(x, W, b, sigma):
 # %% test exact_evidence_and_posterior points=4
 # 1-D: z ~ N(0, 1), x | z ~ N(z, 1), x = 2. Then p(x) = N(2; 0, 2), p(z | x) = N(1, 1/2).
 _result = exact_evidence_and_posterior(np.array([2.0]), np.array([[1.0]]), np.array([0.0]), 1.0)
-checks.assert_true(isinstance(_result, (tuple, list)) and len(_result) == 3,
-                   f"exact_evidence_and_posterior should return (log_px, post_mean, post_cov); got {type(_result).__name__}.")
+checks.assert_true(
+    isinstance(_result, (tuple, list)) and len(_result) == 3,
+    f"exact_evidence_and_posterior should return (log_px, post_mean, post_cov); got {type(_result).__name__}.",
+)
 _log_px, _mean, _cov = _result
-checks.assert_close(_log_px, -0.5 * np.log(2 * np.pi * 2.0) - 1.0, "log p(x) for the 1-D model with x = 2",
-                    hints=[(-0.5 * np.log(2 * np.pi) - 2.0, "that is log N(x; b, W W^T): the covariance of x is W W^T + sigma^2 I.")])
-checks.assert_close(_cov, [[0.5]], "the posterior covariance for the 1-D model",
-                    hints=[([[1.0]], "that is (W^T W / sigma^2)^-1: the precision is I + W^T W / sigma^2 (the prior adds I).")])
-checks.assert_close(_mean, [1.0], "the posterior mean for the 1-D model with x = 2",
-                    hints=[([2.0], "that is (W^T W)^-1 W^T (x - b), the mean without the prior's pull towards 0.")])
+checks.assert_close(
+    _log_px,
+    -0.5 * np.log(2 * np.pi * 2.0) - 1.0,
+    "log p(x) for the 1-D model with x = 2",
+    hints=[(-0.5 * np.log(2 * np.pi) - 2.0, "that is log N(x; b, W W^T): the covariance of x is W W^T + sigma^2 I.")],
+)
+checks.assert_close(
+    _cov,
+    [[0.5]],
+    "the posterior covariance for the 1-D model",
+    hints=[([[1.0]], "that is (W^T W / sigma^2)^-1: the precision is I + W^T W / sigma^2 (the prior adds I).")],
+)
+checks.assert_close(
+    _mean,
+    [1.0],
+    "the posterior mean for the 1-D model with x = 2",
+    hints=[([2.0], "that is (W^T W)^-1 W^T (x - b), the mean without the prior's pull towards 0.")],
+)
 # sigma is a standard deviation: sigma = 2 means noise variance 4.
 _log_px, _mean, _cov = exact_evidence_and_posterior(np.array([1.0]), np.array([[1.0]]), np.array([0.0]), 2.0)
-checks.assert_close(_log_px, -0.5 * np.log(2 * np.pi * 5.0) - 1.0 / 10.0, "log p(x) for x | z ~ N(z, 2^2), x = 1",
-                    hints=[(-0.5 * np.log(2 * np.pi * 3.0) - 1.0 / 6.0, "sigma is a standard deviation: the noise variance is sigma^2, not sigma.")])
+checks.assert_close(
+    _log_px,
+    -0.5 * np.log(2 * np.pi * 5.0) - 1.0 / 10.0,
+    "log p(x) for x | z ~ N(z, 2^2), x = 1",
+    hints=[
+        (
+            -0.5 * np.log(2 * np.pi * 3.0) - 1.0 / 6.0,
+            "sigma is a standard deviation: the noise variance is sigma^2, not sigma.",
+        )
+    ],
+)
 checks.assert_close(_cov, [[0.8]], "the posterior covariance for x | z ~ N(z, 2^2)")
 checks.assert_close(_mean, [0.2], "the posterior mean for x | z ~ N(z, 2^2), x = 1")
 ### BEGIN HIDDEN TESTS
@@ -130,15 +154,31 @@ for _D, _d in [(5, 2), (3, 3), (1, 4)]:
     _what = f"(D = {_D}, d = {_d}, random W, b, x, sigma = 0.7)"
     _hints = [(_reference(_x, _W, _b, np.sqrt(_s))[0], "sigma is a standard deviation: the noise variance is sigma^2.")]
     if _D <= _d:  # W W^T is invertible here, so the mistake gives a finite number
-        _hints.append((float(tfp.distributions.MultivariateNormalTriL(_b, np.linalg.cholesky(_W @ _W.T)).log_prob(_x)),
-                       "that is log N(x; b, W W^T): the covariance of x is W W^T + sigma^2 I."))
+        _hints.append(
+            (
+                float(tfp.distributions.MultivariateNormalTriL(_b, np.linalg.cholesky(_W @ _W.T)).log_prob(_x)),
+                "that is log N(x; b, W W^T): the covariance of x is W W^T + sigma^2 I.",
+            )
+        )
     checks.assert_close(_log_px, _ref[0], f"log p(x) {_what}", rtol=1e-6, hints=_hints)
     _no_prior = np.linalg.pinv(_W.T @ _W / _s**2)
-    checks.assert_close(_cov, _ref[2], f"the posterior covariance {_what}", rtol=1e-6,
-                        hints=[(_no_prior, "that is (W^T W / sigma^2)^-1: the precision is I + W^T W / sigma^2.")])
-    checks.assert_close(_mean, _ref[1], f"the posterior mean {_what}", rtol=1e-6,
-                        hints=[(_ref[2] @ _W.T @ _x / _s**2, "use x - b, not x: the likelihood's mean is W z + b."),
-                               (_ref[2] @ _W.T @ (_x - _b), "the mean is Sigma W^T (x - b) / sigma^2: is the 1 / sigma^2 missing?")])
+    checks.assert_close(
+        _cov,
+        _ref[2],
+        f"the posterior covariance {_what}",
+        rtol=1e-6,
+        hints=[(_no_prior, "that is (W^T W / sigma^2)^-1: the precision is I + W^T W / sigma^2.")],
+    )
+    checks.assert_close(
+        _mean,
+        _ref[1],
+        f"the posterior mean {_what}",
+        rtol=1e-6,
+        hints=[
+            (_ref[2] @ _W.T @ _x / _s**2, "use x - b, not x: the likelihood's mean is W z + b."),
+            (_ref[2] @ _W.T @ (_x - _b), "the mean is Sigma W^T (x - b) / sigma^2: is the 1 / sigma^2 missing?"),
+        ],
+    )
 # Large values: work with Cholesky factors or solves, and the answer stays finite.
 _W, _b, _x = _rng.normal(size=(20, 3)) * 30, np.zeros(20), _rng.normal(size=20) * 100
 _log_px, _mean, _cov = exact_evidence_and_posterior(_x, _W, _b, 0.01)
@@ -158,6 +198,7 @@ checks.assert_close(_mean, _ref[1], "the posterior mean with D = 20, large W and
 # $\log w_i = \log p(x, z_i) - \log q(z_i)$ and its **standard error** (their standard deviation divided by
 # $\sqrt n$). Draw the samples with the given integer `seed`, e.g.
 # `tf.random.stateless_normal([n, d], seed=[seed, 0], dtype=tf.float64)` or `np.random.default_rng(seed)`.
+
 
 # %% solution elbo_monte_carlo
 def elbo_monte_carlo(x, W, b, sigma, q_mean, q_std, n, seed=0):
@@ -185,21 +226,37 @@ _log_px = -0.5 * np.log(4 * np.pi) - 1.0
 # -log(2 pi)/2 - (2 - z)^2/2, whose standard deviation is sqrt(Var[(2 - z)^2]/4) = sqrt(4.5).
 _elbo, _sd, _n = -0.5 * np.log(2 * np.pi) - 2.5, np.sqrt(4.5), 20_000
 _result = elbo_monte_carlo(*_args, np.array([0.0]), np.array([1.0]), _n, seed=2)
-checks.assert_true(isinstance(_result, (tuple, list)) and len(_result) == 2,
-                   f"elbo_monte_carlo should return (estimate, standard_error); got {type(_result).__name__}.")
+checks.assert_true(
+    isinstance(_result, (tuple, list)) and len(_result) == 2,
+    f"elbo_monte_carlo should return (estimate, standard_error); got {type(_result).__name__}.",
+)
 _est, _se = _result
 _entropy = 0.5 * np.log(2 * np.pi * np.e)
-checks.assert_within_se(_est, _elbo, _sd / np.sqrt(_n), "the ELBO estimate for q = N(0, 1)",
-                        hints=[(_elbo - _entropy, "that is E_q[log p(x, z)] alone: subtract log q(z) too (the entropy term)."),
-                               (_n * _elbo, "that is a sum over samples: average instead.")])
-checks.assert_in_range(_se, 0.9 * _sd / np.sqrt(_n), 1.1 * _sd / np.sqrt(_n), "the standard error for q = N(0, 1), n = 20000",
-                       hint="It is std(log w) / sqrt(n): not the std itself, and not divided by n.")
+checks.assert_within_se(
+    _est,
+    _elbo,
+    _sd / np.sqrt(_n),
+    "the ELBO estimate for q = N(0, 1)",
+    hints=[
+        (_elbo - _entropy, "that is E_q[log p(x, z)] alone: subtract log q(z) too (the entropy term)."),
+        (_n * _elbo, "that is a sum over samples: average instead."),
+    ],
+)
+checks.assert_in_range(
+    _se,
+    0.9 * _sd / np.sqrt(_n),
+    1.1 * _sd / np.sqrt(_n),
+    "the standard error for q = N(0, 1), n = 20000",
+    hint="It is std(log w) / sqrt(n): not the std itself, and not divided by n.",
+)
 # q = the exact posterior N(1, 1/2): every log-weight log p(x, z) - log q(z) = log p(z | x) + log p(x) - log q(z)
 # equals log p(x), so the estimate is exact and its standard error 0.
 _est, _se = elbo_monte_carlo(*_args, np.array([1.0]), np.array([np.sqrt(0.5)]), 1000, seed=1)
-checks.assert_true(abs(_est - _log_px) < 1e-8 and abs(_se) < 1e-8,
-                   f"elbo_monte_carlo with q = the exact posterior N(1, 1/2) should return (log p(x), 0) = ({_log_px:.5f}, 0), "
-                   f"since every log-weight equals log p(x) there; got ({_est:.5f}, {_se:.3g}). Is log q(z) subtracted from log p(x, z)?")
+checks.assert_true(
+    abs(_est - _log_px) < 1e-8 and abs(_se) < 1e-8,
+    f"elbo_monte_carlo with q = the exact posterior N(1, 1/2) should return (log p(x), 0) = ({_log_px:.5f}, 0), "
+    f"since every log-weight equals log p(x) there; got ({_est:.5f}, {_se:.3g}). Is log q(z) subtracted from log p(x, z)?",
+)
 ### BEGIN HIDDEN TESTS
 import tensorflow_probability as tfp
 
@@ -214,32 +271,59 @@ _log_px = float(_d.MultivariateNormalTriL(_b, np.linalg.cholesky(_W @ _W.T + _s*
 _q = _d.MultivariateNormalDiag(_m, _sq)
 _elbo = _log_px - float(_d.kl_divergence(_q, _post))  # log p(x) = ELBO + KL(q || p(z | x))
 _z = _rng.normal(size=(200_000, 3)) * _sq + _m
-_ref_log_w = (_d.MultivariateNormalDiag(np.zeros(3), np.ones(3)).log_prob(_z).numpy()
-          + _d.Normal(_z @ _W.T + _b, _s).log_prob(_x).numpy().sum(-1) - _q.log_prob(_z).numpy())
+_ref_log_w = (
+    _d.MultivariateNormalDiag(np.zeros(3), np.ones(3)).log_prob(_z).numpy()
+    + _d.Normal(_z @ _W.T + _b, _s).log_prob(_x).numpy().sum(-1)
+    - _q.log_prob(_z).numpy()
+)
 _sd = _ref_log_w.std()
 _z = _rng.normal(size=(200_000, 3))  # the same log-weights at samples of the prior, a common mistake
-_from_prior = float(np.mean(_d.MultivariateNormalDiag(np.zeros(3), np.ones(3)).log_prob(_z).numpy()
-                            + _d.Normal(_z @ _W.T + _b, _s).log_prob(_x).numpy().sum(-1) - _q.log_prob(_z).numpy()))
+_from_prior = float(
+    np.mean(
+        _d.MultivariateNormalDiag(np.zeros(3), np.ones(3)).log_prob(_z).numpy()
+        + _d.Normal(_z @ _W.T + _b, _s).log_prob(_x).numpy().sum(-1)
+        - _q.log_prob(_z).numpy()
+    )
+)
 _entropy = float(_q.entropy())
 _n = 5_000
 _est, _se = elbo_monte_carlo(_x, _W, _b, _s, _m, _sq, _n, seed=3)
-checks.assert_within_se(_est, _elbo, _sd / np.sqrt(_n), "the ELBO estimate for a random 3-D q (D = 4, d = 3)",
-                        hints=[(_from_prior, "that average is over samples of the prior N(0, I): draw z from q."),
-                               (_elbo - _entropy, "that is E_q[log p(x, z)] alone: subtract log q(z) too (the entropy term).")])
-checks.assert_in_range(_se, 0.85 * _sd / np.sqrt(_n), 1.15 * _sd / np.sqrt(_n),
-                       "the standard error for a random 3-D q, n = 5000",
-                       hint="It is std(log w) / sqrt(n), with log w = log p(x, z) - log q(z) and z ~ q.")
+checks.assert_within_se(
+    _est,
+    _elbo,
+    _sd / np.sqrt(_n),
+    "the ELBO estimate for a random 3-D q (D = 4, d = 3)",
+    hints=[
+        (_from_prior, "that average is over samples of the prior N(0, I): draw z from q."),
+        (_elbo - _entropy, "that is E_q[log p(x, z)] alone: subtract log q(z) too (the entropy term)."),
+    ],
+)
+checks.assert_in_range(
+    _se,
+    0.85 * _sd / np.sqrt(_n),
+    1.15 * _sd / np.sqrt(_n),
+    "the standard error for a random 3-D q, n = 5000",
+    hint="It is std(log w) / sqrt(n), with log w = log p(x, z) - log q(z) and z ~ q.",
+)
 # Samples must come from q, not from the prior (the two differ a lot for a narrow q far from 0).
 _m2, _sq2 = _cov @ _W.T @ (_x - _b) / _s**2 + 0.3, np.full(3, 0.1)
 _q2 = _d.MultivariateNormalDiag(_m2, _sq2)
 _elbo2 = _log_px - float(_d.kl_divergence(_q2, _post))
 _est, _se = elbo_monte_carlo(_x, _W, _b, _s, _m2, _sq2, _n, seed=4)
-checks.assert_within_se(_est, _elbo2, max(float(_se), 1e-3), "the ELBO estimate for a narrow q (std 0.1) near the posterior mean")
+checks.assert_within_se(
+    _est, _elbo2, max(float(_se), 1e-3), "the ELBO estimate for a narrow q (std 0.1) near the posterior mean"
+)
 # Two seeds give different samples, the same seed the same ones.
-checks.assert_true(elbo_monte_carlo(_x, _W, _b, _s, _m, _sq, 100, seed=5)[0] == elbo_monte_carlo(_x, _W, _b, _s, _m, _sq, 100, seed=5)[0],
-                   "elbo_monte_carlo with the same seed twice gave different estimates: draw the samples from the seed argument.")
-checks.assert_true(elbo_monte_carlo(_x, _W, _b, _s, _m, _sq, 100, seed=5)[0] != elbo_monte_carlo(_x, _W, _b, _s, _m, _sq, 100, seed=6)[0],
-                   "elbo_monte_carlo with seeds 5 and 6 gave the same estimate: draw the samples from the seed argument.")
+checks.assert_true(
+    elbo_monte_carlo(_x, _W, _b, _s, _m, _sq, 100, seed=5)[0]
+    == elbo_monte_carlo(_x, _W, _b, _s, _m, _sq, 100, seed=5)[0],
+    "elbo_monte_carlo with the same seed twice gave different estimates: draw the samples from the seed argument.",
+)
+checks.assert_true(
+    elbo_monte_carlo(_x, _W, _b, _s, _m, _sq, 100, seed=5)[0]
+    != elbo_monte_carlo(_x, _W, _b, _s, _m, _sq, 100, seed=6)[0],
+    "elbo_monte_carlo with seeds 5 and 6 gave the same estimate: draw the samples from the seed argument.",
+)
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -256,6 +340,7 @@ checks.assert_true(elbo_monte_carlo(_x, _W, _b, _s, _m, _sq, 100, seed=5)[0] != 
 #
 # and $\mathrm{KL}(q\,\|\,\mathcal N(0, I)) = \frac12 \sum_j (s_j^2 + m_j^2 - 1 - \ln s_j^2)$.
 
+
 # %% solution elbo_analytic
 def elbo_analytic(x, W, b, sigma, q_mean, q_std):
     """The exact ELBO E_q[log p(x | z)] - KL(q || p(z)) for q = N(q_mean, diag(q_std^2)).
@@ -269,7 +354,9 @@ def elbo_analytic(x, W, b, sigma, q_mean, q_std):
     D = tf.cast(tf.shape(x)[0], tf.float64)
     residual = x - tf.linalg.matvec(W, m) - b
     spread = tf.reduce_sum(W**2 * s**2)  # tr(W diag(s^2) W^T)
-    reconstruction = -0.5 * D * tf.math.log(2 * np.pi * sigma**2) - (tf.reduce_sum(residual**2) + spread) / (2 * sigma**2)
+    reconstruction = -0.5 * D * tf.math.log(2 * np.pi * sigma**2) - (tf.reduce_sum(residual**2) + spread) / (
+        2 * sigma**2
+    )
     kl = 0.5 * tf.reduce_sum(s**2 + m**2 - 1.0 - tf.math.log(s**2))
     return float(reconstruction - kl)
     ### END SOLUTION
@@ -279,16 +366,36 @@ def elbo_analytic(x, W, b, sigma, q_mean, q_std):
 # 1-D: z ~ N(0, 1), x | z ~ N(z, 1), x = 2; the posterior is N(1, 1/2) and log p(x) = log N(2; 0, 2).
 _args = (np.array([2.0]), np.array([[1.0]]), np.array([0.0]), 1.0)
 _log_px = -0.5 * np.log(4 * np.pi) - 1.0
-checks.assert_close(elbo_analytic(*_args, np.array([1.0]), np.array([np.sqrt(0.5)])), _log_px,
-                    "elbo_analytic with q = the exact posterior N(1, 1/2) (the ELBO equals log p(x) there)",
-                    hints=[(_log_px + 2 * 0.5 * (0.5 + 1 - 1 - np.log(0.5)), "the KL(q || p(z)) term is added: the ELBO subtracts it."),
-                           (_log_px - 0.5 * np.log(2 * np.pi * np.e * 0.5), "the entropy of q is missing: that is E_q[log p(x, z)] alone."),
-                           (_log_px + 0.25, "the reconstruction term misses the spread of z: add sum W_ij^2 s_j^2 to the squared residual.")])
+checks.assert_close(
+    elbo_analytic(*_args, np.array([1.0]), np.array([np.sqrt(0.5)])),
+    _log_px,
+    "elbo_analytic with q = the exact posterior N(1, 1/2) (the ELBO equals log p(x) there)",
+    hints=[
+        (_log_px + 2 * 0.5 * (0.5 + 1 - 1 - np.log(0.5)), "the KL(q || p(z)) term is added: the ELBO subtracts it."),
+        (
+            _log_px - 0.5 * np.log(2 * np.pi * np.e * 0.5),
+            "the entropy of q is missing: that is E_q[log p(x, z)] alone.",
+        ),
+        (
+            _log_px + 0.25,
+            "the reconstruction term misses the spread of z: add sum W_ij^2 s_j^2 to the squared residual.",
+        ),
+    ],
+)
 # q = N(0.5, 1): reconstruction -log(2 pi)/2 - (1.5^2 + 1)/2, KL = 0.5^2 / 2.
 _expected = -0.5 * np.log(2 * np.pi) - (1.5**2 + 1) / 2 - 0.125
-checks.assert_close(elbo_analytic(*_args, np.array([0.5]), np.array([1.0])), _expected, "elbo_analytic with q = N(0.5, 1)",
-                    hints=[(_expected + 0.25, "the KL(q || p(z)) term is added: the ELBO subtracts it."),
-                           (_expected + 0.5, "the reconstruction term misses the spread of z: add sum W_ij^2 s_j^2 to the squared residual.")])
+checks.assert_close(
+    elbo_analytic(*_args, np.array([0.5]), np.array([1.0])),
+    _expected,
+    "elbo_analytic with q = N(0.5, 1)",
+    hints=[
+        (_expected + 0.25, "the KL(q || p(z)) term is added: the ELBO subtracts it."),
+        (
+            _expected + 0.5,
+            "the reconstruction term misses the spread of z: add sum W_ij^2 s_j^2 to the squared residual.",
+        ),
+    ],
+)
 ### BEGIN HIDDEN TESTS
 import tensorflow_probability as tfp
 
@@ -304,18 +411,29 @@ for _D, _dz, _s in [(6, 2, 0.5), (3, 4, 1.3)]:
     _expected = _log_px - float(_d.kl_divergence(_q, _post))  # log p(x) = ELBO + KL(q || p(z | x))
     _kl_prior = float(_d.kl_divergence(_q, _d.MultivariateNormalDiag(np.zeros(_dz), np.ones(_dz))))
     _spread = np.sum(_W**2 * _sq**2) / (2 * _s**2)
-    checks.assert_close(elbo_analytic(_x, _W, _b, _s, _m, _sq), _expected,
-                        f"elbo_analytic for a random model (D = {_D}, d = {_dz}, sigma = {_s}) and a random diagonal q",
-                        hints=[(_expected + 2 * _kl_prior, "the KL(q || p(z)) term is added: the ELBO subtracts it."),
-                               (_expected + _spread, "the reconstruction term misses the spread of z: add sum W_ij^2 s_j^2 to the squared residual."),
-                               (_expected - float(_q.entropy()), "the entropy of q is missing: that is E_q[log p(x, z)] alone.")])
+    checks.assert_close(
+        elbo_analytic(_x, _W, _b, _s, _m, _sq),
+        _expected,
+        f"elbo_analytic for a random model (D = {_D}, d = {_dz}, sigma = {_s}) and a random diagonal q",
+        hints=[
+            (_expected + 2 * _kl_prior, "the KL(q || p(z)) term is added: the ELBO subtracts it."),
+            (
+                _expected + _spread,
+                "the reconstruction term misses the spread of z: add sum W_ij^2 s_j^2 to the squared residual.",
+            ),
+            (_expected - float(_q.entropy()), "the entropy of q is missing: that is E_q[log p(x, z)] alone."),
+        ],
+    )
 # The ELBO is never above log p(x), and equals it at the posterior when the posterior is diagonal.
 _W = np.array([[2.0, 0.0], [0.0, 1.0], [0.0, 0.0]])
 _x, _b, _s = np.array([1.0, -2.0, 0.5]), np.array([0.5, 0.0, 0.0]), 0.5
 _var = 1 / (1 + np.diag(_W.T @ _W) / _s**2)
 _log_px = float(_d.MultivariateNormalTriL(_b, np.linalg.cholesky(_W @ _W.T + _s**2 * np.eye(3))).log_prob(_x))
-checks.assert_close(elbo_analytic(_x, _W, _b, _s, _var * (_W.T @ (_x - _b)) / _s**2, np.sqrt(_var)), _log_px,
-                    "elbo_analytic at the exact (diagonal) posterior of a 2-D model, which must equal log p(x)")
+checks.assert_close(
+    elbo_analytic(_x, _W, _b, _s, _var * (_W.T @ (_x - _b)) / _s**2, np.sqrt(_var)),
+    _log_px,
+    "elbo_analytic at the exact (diagonal) posterior of a 2-D model, which must equal log p(x)",
+)
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -331,6 +449,7 @@ checks.assert_close(elbo_analytic(_x, _W, _b, _s, _var * (_W.T @ (_x - _b)) / _s
 # $\log \frac1K \sum_k w_k$ for each set **in log space** (weights can be $e^{-1000}$; use
 # `tf.reduce_logsumexp` or subtract the maximum before exponentiating), and returning the average over
 # the sets and its standard error.
+
 
 # %% solution iwae_bound
 def iwae_bound(x, W, b, sigma, q_mean, q_std, k, n_outer, seed=0):
@@ -356,8 +475,14 @@ def _iwae_reference(x, W, b, s, m, sq, k, n_outer, rng):
     """Mean and standard deviation of log((1/k) sum w) over n_outer sets (a NumPy reference)."""
     z = m + sq * rng.normal(size=(n_outer, k, len(m)))
     r = x - z @ W.T - b
-    log_w = (-0.5 * np.sum(r**2, -1) / s**2 - len(x) * np.log(s) - 0.5 * len(x) * np.log(2 * np.pi)
-             - 0.5 * np.sum(z**2, -1) + 0.5 * np.sum(((z - m) / sq) ** 2, -1) + np.sum(np.log(sq)))
+    log_w = (
+        -0.5 * np.sum(r**2, -1) / s**2
+        - len(x) * np.log(s)
+        - 0.5 * len(x) * np.log(2 * np.pi)
+        - 0.5 * np.sum(z**2, -1)
+        + 0.5 * np.sum(((z - m) / sq) ** 2, -1)
+        + np.sum(np.log(sq))
+    )
     top = log_w.max(axis=1, keepdims=True)
     per_set = np.log(np.mean(np.exp(log_w - top), axis=1)) + top[:, 0]
     return per_set.mean(), per_set.std(), log_w.mean()
@@ -367,19 +492,38 @@ def _iwae_reference(x, W, b, s, m, sq, k, n_outer, rng):
 _args = (np.array([2.0]), np.array([[1.0]]), np.array([0.0]), 1.0)
 _log_px = -0.5 * np.log(4 * np.pi) - 1.0
 _result = iwae_bound(*_args, np.array([1.0]), np.array([np.sqrt(0.5)]), 10, 50, seed=1)
-checks.assert_true(isinstance(_result, (tuple, list)) and len(_result) == 2,
-                   f"iwae_bound should return (estimate, standard_error); got {type(_result).__name__}.")
-checks.assert_close(_result, [_log_px, 0.0], "iwae_bound with q = the exact posterior, k = 10 (every weight is p(x))", atol=1e-8,
-                    hints=[([_log_px + np.log(10), 0.0], "off by log k: average the weights (subtract log k after the log-sum-exp).")])
+checks.assert_true(
+    isinstance(_result, (tuple, list)) and len(_result) == 2,
+    f"iwae_bound should return (estimate, standard_error); got {type(_result).__name__}.",
+)
+checks.assert_close(
+    _result,
+    [_log_px, 0.0],
+    "iwae_bound with q = the exact posterior, k = 10 (every weight is p(x))",
+    atol=1e-8,
+    hints=[([_log_px + np.log(10), 0.0], "off by log k: average the weights (subtract log k after the log-sum-exp).")],
+)
 # q = the prior N(0, 1), k = 50: the bound is far above the ELBO (-3.42) and just below log p(x) (-2.27).
 _rng = np.random.default_rng(0)
 _mean, _sd, _elbo = _iwae_reference(*_args, np.array([0.0]), np.array([1.0]), 50, 100_000, _rng)
 _est, _se = iwae_bound(*_args, np.array([0.0]), np.array([1.0]), 50, 2_000, seed=2)
-checks.assert_within_se(_est, _mean, _sd / np.sqrt(2_000), "the k = 50 bound for q = N(0, 1)",
-                        hints=[(_elbo, "that is the ELBO: average the weights inside the log (log-mean-exp), not the log-weights."),
-                               (_mean + np.log(50), "off by log k: average the weights (subtract log k after the log-sum-exp).")])
-checks.assert_in_range(_se, 0.85 * _sd / np.sqrt(2_000), 1.15 * _sd / np.sqrt(2_000), "the standard error of the k = 50 bound, n_outer = 2000",
-                       hint="It is the std of the n_outer values of log((1/k) sum w) divided by sqrt(n_outer).")
+checks.assert_within_se(
+    _est,
+    _mean,
+    _sd / np.sqrt(2_000),
+    "the k = 50 bound for q = N(0, 1)",
+    hints=[
+        (_elbo, "that is the ELBO: average the weights inside the log (log-mean-exp), not the log-weights."),
+        (_mean + np.log(50), "off by log k: average the weights (subtract log k after the log-sum-exp)."),
+    ],
+)
+checks.assert_in_range(
+    _se,
+    0.85 * _sd / np.sqrt(2_000),
+    1.15 * _sd / np.sqrt(2_000),
+    "the standard error of the k = 50 bound, n_outer = 2000",
+    hint="It is the std of the n_outer values of log((1/k) sum w) divided by sqrt(n_outer).",
+)
 ### BEGIN HIDDEN TESTS
 _rng = np.random.default_rng(34)
 _W, _b, _x, _s = _rng.normal(size=(4, 2)), _rng.normal(size=4), _rng.normal(size=4) * 2, 0.6
@@ -390,18 +534,26 @@ for _k in (1, 10, 100):
     _est, _se = iwae_bound(_x, _W, _b, _s, _m, _sq, _k, 1_000, seed=_k)
     _hints = [(_mean + np.log(_k), "off by log k: average the weights (subtract log k after the log-sum-exp).")]
     if _k > 1:
-        _hints.insert(0, (_elbo, "that is the ELBO: average the weights inside the log (log-mean-exp), not the log-weights."))
-    checks.assert_within_se(_est, _mean, _sd / np.sqrt(1_000), f"the k = {_k} bound for a random 2-D model", hints=_hints)
+        _hints.insert(
+            0, (_elbo, "that is the ELBO: average the weights inside the log (log-mean-exp), not the log-weights.")
+        )
+    checks.assert_within_se(
+        _est, _mean, _sd / np.sqrt(1_000), f"the k = {_k} bound for a random 2-D model", hints=_hints
+    )
     checks.assert_true(_mean > _previous, "internal check: the reference bound should grow with k")
     _previous = _mean
 # A q far from the posterior: log-weights near -1000, whose exp underflows to 0 in float64.
 _m_far, _sq_far = np.array([25.0, -25.0]), np.array([0.3, 0.3])
 _mean, _sd, _ = _iwae_reference(_x, _W, _b, _s, _m_far, _sq_far, 20, 20_000, _rng)
 _est, _se = iwae_bound(_x, _W, _b, _s, _m_far, _sq_far, 20, 1_000, seed=7)
-checks.assert_true(np.isfinite(checks.as_array(_est, "iwae_bound")),
-                   f"iwae_bound for a q far from the posterior (log-weights about {_mean:.0f}) returned {_est}: the weights "
-                   "underflow to 0 when exponentiated. Work in log space: tf.reduce_logsumexp, or subtract the max log-weight first.")
-checks.assert_within_se(_est, _mean, _sd / np.sqrt(1_000), "the k = 20 bound for a q far from the posterior (log-weights near -1000)")
+checks.assert_true(
+    np.isfinite(checks.as_array(_est, "iwae_bound")),
+    f"iwae_bound for a q far from the posterior (log-weights about {_mean:.0f}) returned {_est}: the weights "
+    "underflow to 0 when exponentiated. Work in log space: tf.reduce_logsumexp, or subtract the max log-weight first.",
+)
+checks.assert_within_se(
+    _est, _mean, _sd / np.sqrt(1_000), "the k = 20 bound for a q far from the posterior (log-weights near -1000)"
+)
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -420,6 +572,7 @@ checks.assert_within_se(_est, _mean, _sd / np.sqrt(1_000), "the k = 20 bound for
 # When the exact posterior is diagonal, $q$ can match it. When it is not, the best diagonal $q$ still
 # has the posterior's mean, but its variances are $1 / (\Sigma_{z|x}^{-1})_{jj}$: smaller than the
 # posterior's marginal variances (unit 04 calls this mean-field under-estimating the variance).
+
 
 # %% solution fit_posterior
 def fit_posterior(x, W, b, sigma, steps=500, seed=0):
@@ -466,12 +619,26 @@ _x, _b, _s = np.array([1.0, -2.0, 0.5]), np.array([0.5, 0.0, 0.0]), 0.5
 _var = 1 / (1 + np.array([4.0, 1.0]) / _s**2)
 _mean = _var * (_W.T @ (_x - _b)) / _s**2
 _fit = fit_posterior(_x, _W, _b, _s, seed=0)
-checks.assert_true(isinstance(_fit, (tuple, list)) and len(_fit) == 2,
-                   f"fit_posterior should return (q_mean, q_std); got {type(_fit).__name__}.")
-checks.assert_close(_fit[0], _mean, "the fitted q_mean for a model with a diagonal posterior", rtol=0, atol=0.05,
-                    hints=[(np.zeros(2), "q_mean did not move from 0: do the gradients reach m through z = m + s * eps?")])
-checks.assert_close(_fit[1], np.sqrt(_var), "the fitted q_std for a model with a diagonal posterior", rtol=0, atol=0.05,
-                    hints=[(_var, "q_std is the standard deviation: you returned the variance.")])
+checks.assert_true(
+    isinstance(_fit, (tuple, list)) and len(_fit) == 2,
+    f"fit_posterior should return (q_mean, q_std); got {type(_fit).__name__}.",
+)
+checks.assert_close(
+    _fit[0],
+    _mean,
+    "the fitted q_mean for a model with a diagonal posterior",
+    rtol=0,
+    atol=0.05,
+    hints=[(np.zeros(2), "q_mean did not move from 0: do the gradients reach m through z = m + s * eps?")],
+)
+checks.assert_close(
+    _fit[1],
+    np.sqrt(_var),
+    "the fitted q_std for a model with a diagonal posterior",
+    rtol=0,
+    atol=0.05,
+    hints=[(_var, "q_std is the standard deviation: you returned the variance.")],
+)
 ### BEGIN HIDDEN TESTS
 # A correlated posterior (correlation about -0.7): the best diagonal q has the posterior mean and
 # standard deviations 1 / sqrt(precision_jj), well below the posterior's marginal ones (0.70, 0.61).
@@ -483,13 +650,29 @@ _cov = np.linalg.inv(_prec)
 _mean = _cov @ _W.T @ (_x - _b) / _s**2
 _std = 1 / np.sqrt(np.diag(_prec))
 _fit_mean, _fit_std = (checks.as_array(v, "fit_posterior") for v in fit_posterior(_x, _W, _b, _s, seed=1))
-checks.assert_close(_fit_mean, _mean, "the fitted q_mean for a model with a correlated 2-D posterior", rtol=0, atol=0.05,
-                    hints=[(np.zeros(2), "q_mean did not move from 0: do the gradients reach m through z = m + s * eps?")])
-checks.assert_close(_fit_std, _std, "the fitted q_std for a correlated 2-D posterior (the best diagonal q has std 1 / sqrt(precision_jj))",
-                    rtol=0, atol=0.05,
-                    hints=[(np.sqrt(np.diag(_cov)), "these are the posterior's marginal stds: the KL-optimal diagonal q is narrower, "
-                            "1 / sqrt(diag(precision)). Did you compute the posterior instead of maximising the ELBO?"),
-                           (_std**2, "q_std is the standard deviation: you returned the variance.")])
+checks.assert_close(
+    _fit_mean,
+    _mean,
+    "the fitted q_mean for a model with a correlated 2-D posterior",
+    rtol=0,
+    atol=0.05,
+    hints=[(np.zeros(2), "q_mean did not move from 0: do the gradients reach m through z = m + s * eps?")],
+)
+checks.assert_close(
+    _fit_std,
+    _std,
+    "the fitted q_std for a correlated 2-D posterior (the best diagonal q has std 1 / sqrt(precision_jj))",
+    rtol=0,
+    atol=0.05,
+    hints=[
+        (
+            np.sqrt(np.diag(_cov)),
+            "these are the posterior's marginal stds: the KL-optimal diagonal q is narrower, "
+            "1 / sqrt(diag(precision)). Did you compute the posterior instead of maximising the ELBO?",
+        ),
+        (_std**2, "q_std is the standard deviation: you returned the variance."),
+    ],
+)
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -507,6 +690,7 @@ checks.assert_close(_fit_std, _std, "the fitted q_std for a correlated 2-D poste
 # Both are unbiased. Compute each estimator `n_replicates` times, each from its own `n_samples` draws,
 # and return, for each, the **total variance**: the variance across replicates of each component of the
 # gradient (`np.var`), summed over the $d$ components.
+
 
 # %% solution gradient_variance
 def gradient_variance(x, W, b, sigma, q_mean, q_std, n_samples, n_replicates, seed=0):
@@ -528,7 +712,9 @@ def gradient_variance(x, W, b, sigma, q_mean, q_std, n_samples, n_replicates, se
         objective = tf.reduce_sum(tf.reduce_mean(log_w, axis=1))
     reparam = tape.gradient(objective, m)[:, 0, :]  # (n_replicates, d)
     score = tf.reduce_mean(tf.stop_gradient(log_w)[..., None] * (z - m) / q_std**2, axis=1)
-    return float(tf.reduce_sum(tf.math.reduce_variance(reparam, axis=0))), float(tf.reduce_sum(tf.math.reduce_variance(score, axis=0)))
+    return float(tf.reduce_sum(tf.math.reduce_variance(reparam, axis=0))), float(
+        tf.reduce_sum(tf.math.reduce_variance(score, axis=0))
+    )
     ### END SOLUTION
 
 
@@ -537,53 +723,104 @@ def gradient_variance(x, W, b, sigma, q_mean, q_std, n_samples, n_replicates, se
 # is d/dz log p(x, z) = (x - z) - z = 3 - 2z, so its variance is 4 * 0.8^2 / n_samples exactly.
 _args = (np.array([3.0]), np.array([[1.0]]), np.array([0.0]), 1.0, np.array([0.5]), np.array([0.8]))
 _result = gradient_variance(*_args, 10, 4_000, seed=0)
-checks.assert_true(isinstance(_result, (tuple, list)) and len(_result) == 2,
-                   f"gradient_variance should return (var_reparam, var_score); got {type(_result).__name__}.")
+checks.assert_true(
+    isinstance(_result, (tuple, list)) and len(_result) == 2,
+    f"gradient_variance should return (var_reparam, var_score); got {type(_result).__name__}.",
+)
 _var_reparam, _var_score = (float(checks.as_array(v, "gradient_variance")) for v in _result)
 _exact = 4 * 0.8**2 / 10
-checks.assert_in_range(_var_reparam, 0.9 * _exact, 1.1 * _exact, "var_reparam for the 1-D model, n_samples = 10",
-                       hint=("For a per-sample variance of 4 * 0.8^2 = 2.56, an average of 10 samples has variance 0.256. "
-                             + ("You got about 1/4 of that: is the prior's -z missing from d/dz log p(x, z)?"
-                                if abs(_var_reparam / _exact - 0.25) < 0.05 else
-                                "Is it a variance (not a standard deviation), across replicates of averages?")))
-checks.assert_true(_var_score > 5 * _var_reparam,
-                   f"var_score = {_var_score:.4g} should be far above var_reparam = {_var_reparam:.4g}: the score-function "
-                   "estimator is the noisy one. Is it (log p(x, z) - log q(z)) * (z - m) / s^2 for each sample?")
+checks.assert_in_range(
+    _var_reparam,
+    0.9 * _exact,
+    1.1 * _exact,
+    "var_reparam for the 1-D model, n_samples = 10",
+    hint=(
+        "For a per-sample variance of 4 * 0.8^2 = 2.56, an average of 10 samples has variance 0.256. "
+        + (
+            "You got about 1/4 of that: is the prior's -z missing from d/dz log p(x, z)?"
+            if abs(_var_reparam / _exact - 0.25) < 0.05
+            else "Is it a variance (not a standard deviation), across replicates of averages?"
+        )
+    ),
+)
+checks.assert_true(
+    _var_score > 5 * _var_reparam,
+    f"var_score = {_var_score:.4g} should be far above var_reparam = {_var_reparam:.4g}: the score-function "
+    "estimator is the noisy one. Is it (log p(x, z) - log q(z)) * (z - m) / s^2 for each sample?",
+)
+
+
 ### BEGIN HIDDEN TESTS
 def _score_variance(x, W, b, s, m, sq, n_samples, rng, n=2_000_000):
     """Per-component variance of the score-function estimator averaged over n_samples draws, summed."""
     z = m + sq * rng.normal(size=(n, len(m)))
     r = x - z @ W.T - b
-    log_w = (-0.5 * np.sum(r**2, -1) / s**2 - len(x) * np.log(s) - 0.5 * len(x) * np.log(2 * np.pi)
-             - 0.5 * np.sum(z**2, -1) + 0.5 * np.sum(((z - m) / sq) ** 2, -1) + np.sum(np.log(sq)))
+    log_w = (
+        -0.5 * np.sum(r**2, -1) / s**2
+        - len(x) * np.log(s)
+        - 0.5 * len(x) * np.log(2 * np.pi)
+        - 0.5 * np.sum(z**2, -1)
+        + 0.5 * np.sum(((z - m) / sq) ** 2, -1)
+        + np.sum(np.log(sq))
+    )
     score = (z - m) / sq**2
-    return (np.var(log_w[:, None] * score, axis=0).sum() / n_samples, np.var(score, axis=0).sum() / n_samples,
-            np.var((log_w + np.sum(np.log(sq)) - 0.5 * np.sum(((z - m) / sq) ** 2, -1))[:, None] * score, axis=0).sum() / n_samples)
+    return (
+        np.var(log_w[:, None] * score, axis=0).sum() / n_samples,
+        np.var(score, axis=0).sum() / n_samples,
+        np.var((log_w + np.sum(np.log(sq)) - 0.5 * np.sum(((z - m) / sq) ** 2, -1))[:, None] * score, axis=0).sum()
+        / n_samples,
+    )
 
 
 _rng = np.random.default_rng(36)
 # The same 1-D case: the score-function variance against a NumPy reference from 2 million draws.
 _ref, _only_score, _no_log_q = _score_variance(*_args, 10, _rng)
-checks.assert_in_range(_var_score, 0.85 * _ref, 1.15 * _ref, "var_score for the 1-D model, n_samples = 10",
-                       hint=("That matches Var[(z - m) / s^2]: multiply the score by log p(x, z) - log q(z)."
-                             if abs(_var_score / _only_score - 1) < 0.2 else
-                             "That matches using log p(x, z) alone: the estimator multiplies the score by log p(x, z) - log q(z)."
-                             if abs(_var_score / _no_log_q - 1) < 0.1 else
-                             "Use (log p(x, z) - log q(z)) * (z - m) / s^2 averaged over n_samples draws, and its variance over replicates."))
+checks.assert_in_range(
+    _var_score,
+    0.85 * _ref,
+    1.15 * _ref,
+    "var_score for the 1-D model, n_samples = 10",
+    hint=(
+        "That matches Var[(z - m) / s^2]: multiply the score by log p(x, z) - log q(z)."
+        if abs(_var_score / _only_score - 1) < 0.2
+        else "That matches using log p(x, z) alone: the estimator multiplies the score by log p(x, z) - log q(z)."
+        if abs(_var_score / _no_log_q - 1) < 0.1
+        else "Use (log p(x, z) - log q(z)) * (z - m) / s^2 averaged over n_samples draws, and its variance over replicates."
+    ),
+)
 # A random 3-D model.
 _W, _b, _x, _s = _rng.normal(size=(4, 3)), _rng.normal(size=4), _rng.normal(size=4), 0.9
 _m, _sq = np.array([0.2, -0.4, 0.1]), np.array([0.7, 0.5, 0.9])
 _prec = np.eye(3) + _W.T @ _W / _s**2
 _exact = np.trace(_prec @ np.diag(_sq**2) @ _prec) / 20  # grad_z log p(x, z) = W^T (x - b) / s^2 - precision z
 _no_prior = np.trace((_prec - np.eye(3)) @ np.diag(_sq**2) @ (_prec - np.eye(3))) / 20
-_var_reparam, _var_score = (float(checks.as_array(v, "gradient_variance")) for v in gradient_variance(_x, _W, _b, _s, _m, _sq, 20, 3_000, seed=1))
-checks.assert_in_range(_var_reparam, 0.9 * _exact, 1.1 * _exact, "var_reparam for a random 3-D model, n_samples = 20",
-                       hint=("That matches d/dz log p(x | z) alone: add the prior's -z." if abs(_var_reparam / _no_prior - 1) < 0.1
-                             else "The per-sample gradient is grad_z log p(x, z) at z = m + s * eps; take the variance of its average over n_samples."))
+_var_reparam, _var_score = (
+    float(checks.as_array(v, "gradient_variance"))
+    for v in gradient_variance(_x, _W, _b, _s, _m, _sq, 20, 3_000, seed=1)
+)
+checks.assert_in_range(
+    _var_reparam,
+    0.9 * _exact,
+    1.1 * _exact,
+    "var_reparam for a random 3-D model, n_samples = 20",
+    hint=(
+        "That matches d/dz log p(x | z) alone: add the prior's -z."
+        if abs(_var_reparam / _no_prior - 1) < 0.1
+        else "The per-sample gradient is grad_z log p(x, z) at z = m + s * eps; take the variance of its average over n_samples."
+    ),
+)
 _ref, _only_score, _no_log_q = _score_variance(_x, _W, _b, _s, _m, _sq, 20, _rng)
-checks.assert_in_range(_var_score, 0.85 * _ref, 1.15 * _ref, "var_score for a random 3-D model, n_samples = 20",
-                       hint=("That matches Var[(z - m) / s^2]: multiply the score by log p(x, z) - log q(z)."
-                             if abs(_var_score / _only_score - 1) < 0.2 else ""))
+checks.assert_in_range(
+    _var_score,
+    0.85 * _ref,
+    1.15 * _ref,
+    "var_score for a random 3-D model, n_samples = 20",
+    hint=(
+        "That matches Var[(z - m) / s^2]: multiply the score by log p(x, z) - log q(z)."
+        if abs(_var_score / _only_score - 1) < 0.2
+        else ""
+    ),
+)
 ### END HIDDEN TESTS
 
 # %% [markdown]

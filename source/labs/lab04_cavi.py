@@ -47,6 +47,7 @@ import numpy as np
 # Subtract each row's largest logit before exponentiating (the **log-sum-exp** trick): the result is
 # mathematically the same, and every exponent is $\le 0$.
 
+
 # %% solution update_assignments
 def update_assignments(x, m, s2):
     """The CAVI update of the responsibilities phi, computed stably.
@@ -66,22 +67,45 @@ def update_assignments(x, m, s2):
 # %% test update_assignments points=3
 # Two points, two centres at -1 and 1 with variance 1: the logits of x = 2 are -3 and 1.
 _expected = np.array([[0.5, 0.5], [np.exp(-4) / (1 + np.exp(-4)), 1 / (1 + np.exp(-4))]])
-checks.assert_close(update_assignments(np.array([0.0, 2.0]), np.array([-1.0, 1.0]), np.array([1.0, 1.0])), _expected,
-                    "update_assignments(x=[0, 2], m=[-1, 1], s2=[1, 1])", rtol=1e-8, atol=1e-12,
-                    hints=[(np.exp([[-1.0, -1.0], [-3.0, 1.0]]) / np.exp([[-1.0, -1.0], [-3.0, 1.0]]).sum(axis=0),
-                            "normalise each row (over the clusters k), not each column."),
-                           (_expected[:, ::-1], "the sign of m_k x_i looks flipped.")])
+checks.assert_close(
+    update_assignments(np.array([0.0, 2.0]), np.array([-1.0, 1.0]), np.array([1.0, 1.0])),
+    _expected,
+    "update_assignments(x=[0, 2], m=[-1, 1], s2=[1, 1])",
+    rtol=1e-8,
+    atol=1e-12,
+    hints=[
+        (
+            np.exp([[-1.0, -1.0], [-3.0, 1.0]]) / np.exp([[-1.0, -1.0], [-3.0, 1.0]]).sum(axis=0),
+            "normalise each row (over the clusters k), not each column.",
+        ),
+        (_expected[:, ::-1], "the sign of m_k x_i looks flipped."),
+    ],
+)
 # Equal means, different variances: the wider q(mu_k) gets less responsibility, through -s2/2.
-checks.assert_close(update_assignments(np.array([0.0]), np.array([0.0, 0.0]), np.array([1.0, 3.0])),
-                    [[1 / (1 + np.exp(-1)), np.exp(-1) / (1 + np.exp(-1))]],
-                    "update_assignments(x=[0], m=[0, 0], s2=[1, 3])", rtol=1e-8, atol=1e-12,
-                    hints=[([[0.5, 0.5]], "the -s2_k/2 term is missing: E[mu_k^2] = s2_k + m_k^2, not m_k^2."),
-                           ([[1 / (1 + np.exp(-2)), np.exp(-2) / (1 + np.exp(-2))]],
-                            "the factor 1/2 in front of (s2_k + m_k^2) is missing.")])
+checks.assert_close(
+    update_assignments(np.array([0.0]), np.array([0.0, 0.0]), np.array([1.0, 3.0])),
+    [[1 / (1 + np.exp(-1)), np.exp(-1) / (1 + np.exp(-1))]],
+    "update_assignments(x=[0], m=[0, 0], s2=[1, 3])",
+    rtol=1e-8,
+    atol=1e-12,
+    hints=[
+        ([[0.5, 0.5]], "the -s2_k/2 term is missing: E[mu_k^2] = s2_k + m_k^2, not m_k^2."),
+        (
+            [[1 / (1 + np.exp(-2)), np.exp(-2) / (1 + np.exp(-2))]],
+            "the factor 1/2 in front of (s2_k + m_k^2) is missing.",
+        ),
+    ],
+)
 # A point far from both centres: exp(999) overflows unless you subtract the largest logit first.
-checks.assert_close(update_assignments(np.array([1000.0]), np.array([-1.0, 1.0]), np.array([1.0, 1.0])), [[0.0, 1.0]],
-                    "update_assignments(x=[1000], m=[-1, 1], s2=[1, 1])", atol=1e-12,
-                    hints=[([[np.nan, np.nan]], "exp overflowed: subtract each row's largest logit before np.exp (log-sum-exp).")])
+checks.assert_close(
+    update_assignments(np.array([1000.0]), np.array([-1.0, 1.0]), np.array([1.0, 1.0])),
+    [[0.0, 1.0]],
+    "update_assignments(x=[1000], m=[-1, 1], s2=[1, 1])",
+    atol=1e-12,
+    hints=[([[np.nan, np.nan]], "exp overflowed: subtract each row's largest logit before np.exp (log-sum-exp).")],
+)
+
+
 ### BEGIN HIDDEN TESTS
 def _logits(x, m, s2):
     return np.outer(x, m) - 0.5 * (s2 + m**2)
@@ -96,20 +120,33 @@ _rng = np.random.default_rng(40)
 _x, _m, _s2 = _rng.normal(0, 3, size=50), _rng.normal(0, 2, size=4), _rng.uniform(0.2, 3.0, size=4)
 _expected = _softmax_rows(_logits(_x, _m, _s2))
 _cols = np.exp(_logits(_x, _m, _s2) - _logits(_x, _m, _s2).max(axis=0))
-checks.assert_close(update_assignments(_x, _m, _s2), _expected, "update_assignments on 50 random points and K = 4",
-                    rtol=1e-8, atol=1e-12,
-                    hints=[(_softmax_rows(_logits(_x, _m, 0 * _s2)), "the -s2_k/2 term is missing: E[mu_k^2] = s2_k + m_k^2."),
-                           (_softmax_rows(np.outer(_x, _m) - 0.5 * _s2), "the -m_k^2/2 term is missing: E[mu_k^2] = s2_k + m_k^2."),
-                           (_softmax_rows(np.outer(_x, _m) - (_s2 + _m**2)), "the factor 1/2 in front of (s2_k + m_k^2) is missing."),
-                           (_cols / _cols.sum(axis=0), "normalise each row (over the clusters k), not each column.")])
+checks.assert_close(
+    update_assignments(_x, _m, _s2),
+    _expected,
+    "update_assignments on 50 random points and K = 4",
+    rtol=1e-8,
+    atol=1e-12,
+    hints=[
+        (_softmax_rows(_logits(_x, _m, 0 * _s2)), "the -s2_k/2 term is missing: E[mu_k^2] = s2_k + m_k^2."),
+        (_softmax_rows(np.outer(_x, _m) - 0.5 * _s2), "the -m_k^2/2 term is missing: E[mu_k^2] = s2_k + m_k^2."),
+        (_softmax_rows(np.outer(_x, _m) - (_s2 + _m**2)), "the factor 1/2 in front of (s2_k + m_k^2) is missing."),
+        (_cols / _cols.sum(axis=0), "normalise each row (over the clusters k), not each column."),
+    ],
+)
 # Far points on both sides, unequal variances: no NaN, still the right answer.
 _x = np.array([1e3, -1e3, 0.0, 250.0])
 _m, _s2 = np.array([-3.0, 0.5, 4.0]), np.array([0.5, 1.0, 2.0])
-checks.assert_close(update_assignments(_x, _m, _s2), _softmax_rows(_logits(_x, _m, _s2)),
-                    "update_assignments with points at +-1000 (use log-sum-exp: subtract the row maximum)",
-                    rtol=1e-8, atol=1e-12)
+checks.assert_close(
+    update_assignments(_x, _m, _s2),
+    _softmax_rows(_logits(_x, _m, _s2)),
+    "update_assignments with points at +-1000 (use log-sum-exp: subtract the row maximum)",
+    rtol=1e-8,
+    atol=1e-12,
+)
 # Python lists and K = 1.
-checks.assert_close(update_assignments([0.3, -2.0, 5.0], [1.5], [0.7]), np.ones((3, 1)), "update_assignments with K = 1 (lists)")
+checks.assert_close(
+    update_assignments([0.3, -2.0, 5.0], [1.5], [0.7]), np.ones((3, 1)), "update_assignments with K = 1 (lists)"
+)
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -121,6 +158,7 @@ checks.assert_close(update_assignments([0.3, -2.0, 5.0], [1.5], [0.7]), np.ones(
 #
 # The $1/\sigma^2$ is the prior's precision: it shrinks $m_k$ towards 0 and keeps $s_k^2 \le \sigma^2$, even for
 # a cluster with no points at all.
+
 
 # %% solution update_means
 def update_means(x, phi, sigma2):
@@ -139,36 +177,78 @@ def update_means(x, phi, sigma2):
 # %% test update_means points=2
 # Points 1 and 2 in cluster 1, point 3 in cluster 2, prior variance 4 (prior precision 1/4).
 _result = update_means(np.array([1.0, 2.0, 3.0]), np.array([[1.0, 0.0], [1.0, 0.0], [0.0, 1.0]]), 4.0)
-checks.assert_true(isinstance(_result, (tuple, list)) and len(_result) == 2,
-                   f"update_means should return a pair (m, s2); got {type(_result).__name__}.")
-checks.assert_close(_result[0], [3 / 2.25, 3 / 1.25], "m from update_means(x=[1, 2, 3], hard phi, sigma2=4)", rtol=1e-8,
-                    hints=[([1.5, 3.0], "that is the plain average of each cluster's points: the prior precision 1/sigma2 "
-                                        "is missing from the denominator."),
-                           ([3 / 6, 3 / 5], "you added sigma2 to the denominator: the prior precision is 1/sigma2.")])
-checks.assert_close(_result[1], [1 / 2.25, 1 / 1.25], "s2 from update_means(x=[1, 2, 3], hard phi, sigma2=4)", rtol=1e-8,
-                    hints=[([0.5, 1.0], "s2_k = 1/(1/sigma2 + sum_i phi_ik): the prior precision 1/sigma2 is missing."),
-                           ([1 / 6, 1 / 5], "you added sigma2 to the denominator: the prior precision is 1/sigma2."),
-                           ([np.sqrt(1 / 2.25), np.sqrt(1 / 1.25)], "s2 is the variance: you returned the standard deviation.")])
+checks.assert_true(
+    isinstance(_result, (tuple, list)) and len(_result) == 2,
+    f"update_means should return a pair (m, s2); got {type(_result).__name__}.",
+)
+checks.assert_close(
+    _result[0],
+    [3 / 2.25, 3 / 1.25],
+    "m from update_means(x=[1, 2, 3], hard phi, sigma2=4)",
+    rtol=1e-8,
+    hints=[
+        (
+            [1.5, 3.0],
+            "that is the plain average of each cluster's points: the prior precision 1/sigma2 "
+            "is missing from the denominator.",
+        ),
+        ([3 / 6, 3 / 5], "you added sigma2 to the denominator: the prior precision is 1/sigma2."),
+    ],
+)
+checks.assert_close(
+    _result[1],
+    [1 / 2.25, 1 / 1.25],
+    "s2 from update_means(x=[1, 2, 3], hard phi, sigma2=4)",
+    rtol=1e-8,
+    hints=[
+        ([0.5, 1.0], "s2_k = 1/(1/sigma2 + sum_i phi_ik): the prior precision 1/sigma2 is missing."),
+        ([1 / 6, 1 / 5], "you added sigma2 to the denominator: the prior precision is 1/sigma2."),
+        ([np.sqrt(1 / 2.25), np.sqrt(1 / 1.25)], "s2 is the variance: you returned the standard deviation."),
+    ],
+)
 ### BEGIN HIDDEN TESTS
 _rng = np.random.default_rng(41)
 _x, _phi, _sigma2 = _rng.normal(0, 3, size=30), _rng.dirichlet(np.ones(3), size=30), 7.5
 _precision = 1 / _sigma2 + _phi.sum(axis=0)
-_m, _s2 = checks.as_array(update_means(_x, _phi, _sigma2)[0], "m"), checks.as_array(update_means(_x, _phi, _sigma2)[1], "s2")
-checks.assert_close(_m, _phi.T @ _x / _precision, "m from update_means on random soft responsibilities (n = 30, K = 3)",
-                    rtol=1e-8, hints=[(_phi.T @ _x / _phi.sum(axis=0), "the prior precision 1/sigma2 is missing from the denominator."),
-                                      (_phi.T @ _x / (_sigma2 + _phi.sum(axis=0)), "the prior precision is 1/sigma2, not sigma2."),
-                                      (_phi.T @ _x, "divide the weighted sum by the precision 1/sigma2 + sum_i phi_ik.")])
-checks.assert_close(_s2, 1 / _precision, "s2 from update_means on random soft responsibilities (n = 30, K = 3)",
-                    rtol=1e-8, hints=[(1 / _phi.sum(axis=0), "s2_k = 1/(1/sigma2 + sum_i phi_ik): the prior precision is missing."),
-                                      (1 / (_sigma2 + _phi.sum(axis=0)), "the prior precision is 1/sigma2, not sigma2.")])
+_m, _s2 = (
+    checks.as_array(update_means(_x, _phi, _sigma2)[0], "m"),
+    checks.as_array(update_means(_x, _phi, _sigma2)[1], "s2"),
+)
+checks.assert_close(
+    _m,
+    _phi.T @ _x / _precision,
+    "m from update_means on random soft responsibilities (n = 30, K = 3)",
+    rtol=1e-8,
+    hints=[
+        (_phi.T @ _x / _phi.sum(axis=0), "the prior precision 1/sigma2 is missing from the denominator."),
+        (_phi.T @ _x / (_sigma2 + _phi.sum(axis=0)), "the prior precision is 1/sigma2, not sigma2."),
+        (_phi.T @ _x, "divide the weighted sum by the precision 1/sigma2 + sum_i phi_ik."),
+    ],
+)
+checks.assert_close(
+    _s2,
+    1 / _precision,
+    "s2 from update_means on random soft responsibilities (n = 30, K = 3)",
+    rtol=1e-8,
+    hints=[
+        (1 / _phi.sum(axis=0), "s2_k = 1/(1/sigma2 + sum_i phi_ik): the prior precision is missing."),
+        (1 / (_sigma2 + _phi.sum(axis=0)), "the prior precision is 1/sigma2, not sigma2."),
+    ],
+)
 # A cluster with no points keeps the prior: m = 0, s2 = sigma2.
 _phi = np.zeros((4, 2))
 _phi[:, 0] = 1.0
 _m, _s2 = update_means(np.array([1.0, 2.0, -1.0, 0.5]), _phi, 3.0)
-checks.assert_close(_m, [2.5 / (1 / 3 + 4), 0.0], "m when cluster 2 has no points (it should stay at the prior mean 0)",
-                    rtol=1e-8, hints=[([np.nan, np.nan], "0/0: without the prior precision an empty cluster divides by zero.")])
-checks.assert_close(_s2, [1 / (1 / 3 + 4), 3.0], "s2 when cluster 2 has no points (it should stay at the prior variance)",
-                    rtol=1e-8)
+checks.assert_close(
+    _m,
+    [2.5 / (1 / 3 + 4), 0.0],
+    "m when cluster 2 has no points (it should stay at the prior mean 0)",
+    rtol=1e-8,
+    hints=[([np.nan, np.nan], "0/0: without the prior precision an empty cluster divides by zero.")],
+)
+checks.assert_close(
+    _s2, [1 / (1 / 3 + 4), 3.0], "s2 when cluster 2 has no points (it should stay at the prior variance)", rtol=1e-8
+)
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -183,6 +263,7 @@ checks.assert_close(_s2, [1 / (1 / 3 + 4), 3.0], "s2 when cluster 2 has no point
 # - $\mathbb E_q[\log p(x_i \mid c_i, \mu)] = \sum_k \varphi_{ik}\big[-\tfrac12\log 2\pi - \tfrac12(x_i^2 - 2x_i m_k + s_k^2 + m_k^2)\big]$;
 # - the two entropies, $-\sum_k\varphi_{ik}\log\varphi_{ik}$ per point (with $0 \log 0 = 0$: hard assignments
 #   are allowed) and $\tfrac12\log(2\pi e\, s_k^2)$ per cluster.
+
 
 # %% solution elbo
 def elbo(x, phi, m, s2, sigma2):
@@ -209,19 +290,40 @@ def elbo(x, phi, m, s2, sigma2):
 # %% test elbo points=4
 # One point, one cluster, q(mu) = N(0, 1) = the prior (sigma2 = 1): the ELBO is
 # E[log N(x; mu, 1)] + 0 (no entropy of c) + 0 (the prior and q(mu) cancel) = -log(2 pi)/2 - (x^2 + 1)/2.
-checks.assert_close(elbo(np.array([1.0]), np.ones((1, 1)), np.zeros(1), np.ones(1), 1.0), -0.5 * np.log(2 * np.pi) - 1.0,
-                    "elbo with x=[1], K=1, q(mu) equal to the prior N(0, 1)", rtol=1e-8,
-                    hints=[(-0.5 * np.log(2 * np.pi) - 0.5, "E[(x - mu)^2] = x^2 - 2 x m + s2 + m^2: is s2 missing?"),
-                           (-0.5 * np.log(2 * np.pi) - 1.0 - 0.5 * np.log(2 * np.pi * np.e),
-                            "the entropy of q(mu) is missing (or has the wrong sign): + 1/2 log(2 pi e s2_k) per cluster.")])
+checks.assert_close(
+    elbo(np.array([1.0]), np.ones((1, 1)), np.zeros(1), np.ones(1), 1.0),
+    -0.5 * np.log(2 * np.pi) - 1.0,
+    "elbo with x=[1], K=1, q(mu) equal to the prior N(0, 1)",
+    rtol=1e-8,
+    hints=[
+        (-0.5 * np.log(2 * np.pi) - 0.5, "E[(x - mu)^2] = x^2 - 2 x m + s2 + m^2: is s2 missing?"),
+        (
+            -0.5 * np.log(2 * np.pi) - 1.0 - 0.5 * np.log(2 * np.pi * np.e),
+            "the entropy of q(mu) is missing (or has the wrong sign): + 1/2 log(2 pi e s2_k) per cluster.",
+        ),
+    ],
+)
 # Two points, two clusters, uncertain assignments: phi = 1/2 everywhere adds 2 log 2 of entropy.
 _x, _phi, _m, _s2 = np.array([-1.0, 1.0]), np.full((2, 2), 0.5), np.array([-1.0, 1.0]), np.array([0.5, 0.5])
-_expected = (2 * (-0.5 * np.log(2 * np.pi * 2.0) - 1.5 / 4.0) - 2 * np.log(2)
-             + 0.5 * np.sum(-0.5 * np.log(2 * np.pi) - 0.5 * ((_x[:, None] - _m) ** 2 + 0.5)) + 2 * np.log(2)
-             + 2 * 0.5 * np.log(2 * np.pi * np.e * 0.5))
-checks.assert_close(elbo(_x, _phi, _m, _s2, 2.0), _expected, "elbo(x=[-1, 1], phi=1/2, m=[-1, 1], s2=[0.5, 0.5], sigma2=2)",
-                    rtol=1e-8, hints=[(_expected - 2 * np.log(2), "the entropy of q(c), -sum phi log phi, is missing."),
-                                      (_expected + 2 * np.log(2), "E[log p(c_i)] = -log K per point is missing.")])
+_expected = (
+    2 * (-0.5 * np.log(2 * np.pi * 2.0) - 1.5 / 4.0)
+    - 2 * np.log(2)
+    + 0.5 * np.sum(-0.5 * np.log(2 * np.pi) - 0.5 * ((_x[:, None] - _m) ** 2 + 0.5))
+    + 2 * np.log(2)
+    + 2 * 0.5 * np.log(2 * np.pi * np.e * 0.5)
+)
+checks.assert_close(
+    elbo(_x, _phi, _m, _s2, 2.0),
+    _expected,
+    "elbo(x=[-1, 1], phi=1/2, m=[-1, 1], s2=[0.5, 0.5], sigma2=2)",
+    rtol=1e-8,
+    hints=[
+        (_expected - 2 * np.log(2), "the entropy of q(c), -sum phi log phi, is missing."),
+        (_expected + 2 * np.log(2), "E[log p(c_i)] = -log K per point is missing."),
+    ],
+)
+
+
 ### BEGIN HIDDEN TESTS
 def _elbo_terms(x, phi, m, s2, sigma2):
     n, K = phi.shape
@@ -253,15 +355,24 @@ _rng = np.random.default_rng(42)
 _x, _phi = _rng.normal(0, 3, size=40), _rng.dirichlet(np.ones(3), size=40)
 _m, _s2, _sigma2 = _rng.normal(0, 2, size=3), _rng.uniform(0.1, 2.0, size=3), 6.0
 _expected, _hints = _elbo_hints(_x, _phi, _m, _s2, _sigma2)
-checks.assert_close(elbo(_x, _phi, _m, _s2, _sigma2), _expected, "elbo on a random q (n = 40, K = 3)", rtol=1e-8, hints=_hints)
+checks.assert_close(
+    elbo(_x, _phi, _m, _s2, _sigma2), _expected, "elbo on a random q (n = 40, K = 3)", rtol=1e-8, hints=_hints
+)
 # Hard assignments: phi holds zeros (0 log 0 = 0), K = 4.
 _phi = np.eye(4)[_rng.integers(0, 4, size=25)]
 _x, _m, _s2 = _rng.normal(0, 3, size=25), _rng.normal(0, 2, size=4), _rng.uniform(0.1, 2.0, size=4)
 _expected, _hints = _elbo_hints(_x, _phi, _m, _s2, 2.5)
-checks.assert_close(elbo(_x, _phi, _m, _s2, 2.5), _expected, "elbo with one-hot phi (phi log phi must count as 0 where phi = 0)",
-                    rtol=1e-8, hints=_hints)
-checks.assert_true(np.ndim(checks.as_array(elbo(_x, _phi, _m, _s2, 2.5), "elbo")) == 0,
-                   "elbo should return one number (a float), not an array per point or per cluster.")
+checks.assert_close(
+    elbo(_x, _phi, _m, _s2, 2.5),
+    _expected,
+    "elbo with one-hot phi (phi log phi must count as 0 where phi = 0)",
+    rtol=1e-8,
+    hints=_hints,
+)
+checks.assert_true(
+    np.ndim(checks.as_array(elbo(_x, _phi, _m, _s2, 2.5), "elbo")) == 0,
+    "elbo should return one number (a float), not an array per point or per cluster.",
+)
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -279,6 +390,7 @@ checks.assert_true(np.ndim(checks.as_array(elbo(_x, _phi, _m, _s2, 2.5), "elbo")
 # Call your functions from Exercises 1–3. (While this exercise is graded, the tests run your `cavi`
 # with reference versions of those three functions, so that a mistake there does not cost you twice.)
 # The ELBO must never decrease: if it does, an update or the ELBO is wrong.
+
 
 # %% solution cavi
 def cavi(x, K, sigma2, max_iter=100, tol=1e-8, seed=0):
@@ -325,10 +437,13 @@ def _ref_update_means(x, phi, sigma2):
 def _ref_elbo(x, phi, m, s2, sigma2):
     x, phi, m, s2 = (np.asarray(v, dtype=np.float64) for v in (x, phi, m, s2))
     n, K = phi.shape
-    return float(np.sum(-0.5 * np.log(2 * np.pi * sigma2) - (s2 + m**2) / (2 * sigma2)) - n * np.log(K)
-                 + np.sum(phi * (-0.5 * np.log(2 * np.pi) - 0.5 * ((x[:, None] - m) ** 2 + s2)))
-                 - np.sum(np.where(phi > 0, phi * np.log(np.where(phi > 0, phi, 1.0)), 0.0))
-                 + np.sum(0.5 * np.log(2 * np.pi * np.e * s2)))
+    return float(
+        np.sum(-0.5 * np.log(2 * np.pi * sigma2) - (s2 + m**2) / (2 * sigma2))
+        - n * np.log(K)
+        + np.sum(phi * (-0.5 * np.log(2 * np.pi) - 0.5 * ((x[:, None] - m) ** 2 + s2)))
+        - np.sum(np.where(phi > 0, phi * np.log(np.where(phi > 0, phi, 1.0)), 0.0))
+        + np.sum(0.5 * np.log(2 * np.pi * np.e * s2))
+    )
 
 
 _student_functions = {name: globals().get(name) for name in ("update_assignments", "update_means", "elbo")}
@@ -338,75 +453,125 @@ globals().update(update_assignments=_ref_update_assignments, update_means=_ref_u
 
 def _run_cavi(x, K, sigma2, **kwargs):
     result = cavi(x, K, sigma2, **kwargs)
-    checks.assert_true(isinstance(result, (tuple, list)) and len(result) == 4,
-                       f"cavi should return (phi, m, s2, elbo_history); got {type(result).__name__}"
-                       + (f" of length {len(result)}" if isinstance(result, (tuple, list)) else "") + ".")
+    checks.assert_true(
+        isinstance(result, (tuple, list)) and len(result) == 4,
+        f"cavi should return (phi, m, s2, elbo_history); got {type(result).__name__}"
+        + (f" of length {len(result)}" if isinstance(result, (tuple, list)) else "")
+        + ".",
+    )
     phi, m, s2, history = (checks.as_array(v, name) for v, name in zip(result, ("phi", "m", "s2", "elbo_history")))
-    checks.assert_true(phi.shape == (len(x), K) and m.shape == (K,) and s2.shape == (K,) and history.ndim == 1,
-                       f"cavi returned shapes phi {phi.shape}, m {m.shape}, s2 {s2.shape}, history {history.shape}; "
-                       f"expected ({len(x)}, {K}), ({K},), ({K},) and a 1-D history.")
+    checks.assert_true(
+        phi.shape == (len(x), K) and m.shape == (K,) and s2.shape == (K,) and history.ndim == 1,
+        f"cavi returned shapes phi {phi.shape}, m {m.shape}, s2 {s2.shape}, history {history.shape}; "
+        f"expected ({len(x)}, {K}), ({K},), ({K},) and a 1-D history.",
+    )
     steps = np.diff(history)
     if not np.all(steps >= -1e-9 * np.abs(history[:-1])):
-        checks.assert_true(False, f"the ELBO decreased during CAVI (smallest step {steps.min():.3g}); each CAVI step "
-                                  "maximises the ELBO over one block, so it can never go down: check the updates and the ELBO.")
+        checks.assert_true(
+            False,
+            f"the ELBO decreased during CAVI (smallest step {steps.min():.3g}); each CAVI step "
+            "maximises the ELBO over one block, so it can never go down: check the updates and the ELBO.",
+        )
     return phi, m, s2, history
 
 
 _rng = np.random.default_rng(4)
 _x = np.concatenate([_rng.normal(-5.0, 1.0, size=20), _rng.normal(5.0, 1.0, size=20)])
 _phi, _m, _s2, _history = _run_cavi(_x, 2, 25.0)
-checks.assert_close(np.sort(_m), [_x[:20].sum() / (1 / 25 + 20), _x[20:].sum() / (1 / 25 + 20)],
-                    "the sorted means m found by cavi on two clusters at -5 and 5", atol=0.05)
-checks.assert_true(len(_history) < 101, f"cavi ran {len(_history) - 1} iterations on easy data: does it stop when the "
-                                        "ELBO improves by less than tol?")
+checks.assert_close(
+    np.sort(_m),
+    [_x[:20].sum() / (1 / 25 + 20), _x[20:].sum() / (1 / 25 + 20)],
+    "the sorted means m found by cavi on two clusters at -5 and 5",
+    atol=0.05,
+)
+checks.assert_true(
+    len(_history) < 101,
+    f"cavi ran {len(_history) - 1} iterations on easy data: does it stop when the ELBO improves by less than tol?",
+)
 ### BEGIN HIDDEN TESTS
 try:
-    checks.assert_close(_history[-1], _ref_elbo(_x, _phi, _m, _s2, 25.0),
-                        "the last entry of elbo_history vs the ELBO of the returned (phi, m, s2)", rtol=1e-9)
+    checks.assert_close(
+        _history[-1],
+        _ref_elbo(_x, _phi, _m, _s2, 25.0),
+        "the last entry of elbo_history vs the ELBO of the returned (phi, m, s2)",
+        rtol=1e-9,
+    )
     # Three clusters: the best of three seeds recovers the means; every run is monotone and stops at a fixed point.
     _rng = np.random.default_rng(44)
     _true = np.array([-7.0, 0.0, 6.0])
     _x = _true[_rng.integers(0, 3, size=150)] + _rng.normal(size=150)
     _runs = [_run_cavi(_x, 3, 30.0, seed=_seed) for _seed in range(3)]
     for _phi, _m, _s2, _history in _runs:
-        checks.assert_close(_history[-1], _ref_elbo(_x, _phi, _m, _s2, 30.0),
-                            "the last entry of elbo_history vs the ELBO recomputed from the returned (phi, m, s2)", rtol=1e-9)
-        checks.assert_true(len(_history) < 101,
-                           "cavi ran all 100 iterations on well-separated data: stop as soon as an iteration improves "
-                           "the ELBO by less than tol.")
-        checks.assert_true(_history[-1] - _history[-2] < 1e-8 and (len(_history) < 3 or _history[-2] - _history[-3] >= 1e-8),
-                           f"cavi should stop right after the first iteration that improves the ELBO by less than tol = 1e-8; "
-                           f"the last improvements were {np.diff(_history)[-3:]}.")
+        checks.assert_close(
+            _history[-1],
+            _ref_elbo(_x, _phi, _m, _s2, 30.0),
+            "the last entry of elbo_history vs the ELBO recomputed from the returned (phi, m, s2)",
+            rtol=1e-9,
+        )
+        checks.assert_true(
+            len(_history) < 101,
+            "cavi ran all 100 iterations on well-separated data: stop as soon as an iteration improves "
+            "the ELBO by less than tol.",
+        )
+        checks.assert_true(
+            _history[-1] - _history[-2] < 1e-8 and (len(_history) < 3 or _history[-2] - _history[-3] >= 1e-8),
+            f"cavi should stop right after the first iteration that improves the ELBO by less than tol = 1e-8; "
+            f"the last improvements were {np.diff(_history)[-3:]}.",
+        )
         _m_again, _s2_again = _ref_update_means(_x, _phi, 30.0)
-        checks.assert_close(np.concatenate([_m, _s2]), np.concatenate([_m_again, _s2_again]),
-                            "the returned (m, s2) vs the centre update applied to the returned phi (one iteration ends "
-                            "with the centre update)", rtol=1e-8)
-        checks.assert_close(_phi, _ref_update_assignments(_x, _m, _s2),
-                            "the returned phi vs the assignment update applied to the returned (m, s2) (at convergence "
-                            "they agree)", atol=1e-3)
+        checks.assert_close(
+            np.concatenate([_m, _s2]),
+            np.concatenate([_m_again, _s2_again]),
+            "the returned (m, s2) vs the centre update applied to the returned phi (one iteration ends "
+            "with the centre update)",
+            rtol=1e-8,
+        )
+        checks.assert_close(
+            _phi,
+            _ref_update_assignments(_x, _m, _s2),
+            "the returned phi vs the assignment update applied to the returned (m, s2) (at convergence they agree)",
+            atol=1e-3,
+        )
     _best = max(_runs, key=lambda run: run[3][-1])
-    checks.assert_close(np.sort(_best[1]), _true, "the sorted means of the best of 3 seeds on clusters at -7, 0, 6",
-                        atol=0.4, hints=[(np.full(3, np.mean(_x) * 150 / (150 + 1 / 30)),
-                                          "all components are identical: did you update the centres first, from the "
-                                          "uniform phi? Update phi first, from the starting m.")])
+    checks.assert_close(
+        np.sort(_best[1]),
+        _true,
+        "the sorted means of the best of 3 seeds on clusters at -7, 0, 6",
+        atol=0.4,
+        hints=[
+            (
+                np.full(3, np.mean(_x) * 150 / (150 + 1 / 30)),
+                "all components are identical: did you update the centres first, from the "
+                "uniform phi? Update phi first, from the starting m.",
+            )
+        ],
+    )
     # The history includes the starting point: one iteration gives two entries.
     _phi, _m, _s2, _history = _run_cavi(_x, 3, 30.0, max_iter=1, seed=1)
-    checks.assert_true(len(_history) == 2,
-                       f"cavi(max_iter=1) returned a history of length {len(_history)}; expected 2: the ELBO at the "
-                       "start, then after the single iteration.")
+    checks.assert_true(
+        len(_history) == 2,
+        f"cavi(max_iter=1) returned a history of length {len(_history)}; expected 2: the ELBO at the "
+        "start, then after the single iteration.",
+    )
     _m0 = np.random.default_rng(1).choice(_x, 3, replace=False)
-    checks.assert_close(_history[0], _ref_elbo(_x, np.full((150, 3), 1 / 3), _m0, np.ones(3), 30.0),
-                        "elbo_history[0]: the ELBO of the start (m = rng.choice(x, K, replace=False), s2 = 1, phi = 1/K)",
-                        rtol=1e-9)
+    checks.assert_close(
+        _history[0],
+        _ref_elbo(_x, np.full((150, 3), 1 / 3), _m0, np.ones(3), 30.0),
+        "elbo_history[0]: the ELBO of the start (m = rng.choice(x, K, replace=False), s2 = 1, phi = 1/K)",
+        rtol=1e-9,
+    )
     # With tol = -inf the ELBO never stalls: exactly max_iter iterations.
     _history = _run_cavi(_x, 3, 30.0, max_iter=4, tol=-np.inf, seed=2)[3]
-    checks.assert_true(len(_history) == 5, f"cavi(max_iter=4, tol=-inf) returned {len(_history)} ELBO values; expected 5.")
+    checks.assert_true(
+        len(_history) == 5, f"cavi(max_iter=4, tol=-inf) returned {len(_history)} ELBO values; expected 5."
+    )
     # The same seed gives the same run.
     _again = _run_cavi(_x, 3, 30.0, seed=2)[3]
     _repeat = _run_cavi(_x, 3, 30.0, seed=2)[3]
-    checks.assert_true(_again.shape == _repeat.shape and np.allclose(_again, _repeat, rtol=0, atol=0),
-                       "two calls of cavi with the same seed gave different runs: draw the start with "
-                       "np.random.default_rng(seed).")
+    checks.assert_true(
+        _again.shape == _repeat.shape and np.allclose(_again, _repeat, rtol=0, atol=0),
+        "two calls of cavi with the same seed gave different runs: draw the start with np.random.default_rng(seed).",
+    )
 finally:
     globals().update(_student_functions)
 ### END HIDDEN TESTS
@@ -429,6 +594,7 @@ finally:
 # Enumerate the assignments with `itertools.product(range(K), repeat=n)`, compute each log-density
 # (e.g. `np.linalg.slogdet` and `np.linalg.solve`), add $\sum_i \log \pi_{c_i}$, and add the terms with
 # **log-sum-exp**: for data far from 0 every single density underflows to 0.
+
 
 # %% solution exact_log_evidence
 def exact_log_evidence(x, weights, sigma2):
@@ -460,29 +626,58 @@ def _log_normal(x, var):
 
 # One point: whatever the weights (they sum to one), x ~ N(0, 1 + sigma2).
 _w = np.array([0.3, 0.7])
-checks.assert_close(exact_log_evidence(np.array([0.5]), _w, 2.0), _log_normal(0.5, 3.0),
-                    "exact_log_evidence(x=[0.5], weights=[0.3, 0.7], sigma2=2)", rtol=1e-8,
-                    hints=[(_log_normal(0.5, 3.0) + np.log(2), "the prior of the assignments is missing: add "
-                                                                "log pi_{c_i} for every point to each term."),
-                           (_log_normal(0.5, 3.0) + np.log(np.sum(np.exp(_w))), "the weights enter as log-probabilities: "
-                                                                               "add log pi_{c_i}, not pi_{c_i}."),
-                           (_log_normal(0.5, 2.0), "the covariance is I + sigma2 A A^T: the likelihood's unit variance is missing.")])
+checks.assert_close(
+    exact_log_evidence(np.array([0.5]), _w, 2.0),
+    _log_normal(0.5, 3.0),
+    "exact_log_evidence(x=[0.5], weights=[0.3, 0.7], sigma2=2)",
+    rtol=1e-8,
+    hints=[
+        (
+            _log_normal(0.5, 3.0) + np.log(2),
+            "the prior of the assignments is missing: add log pi_{c_i} for every point to each term.",
+        ),
+        (
+            _log_normal(0.5, 3.0) + np.log(np.sum(np.exp(_w))),
+            "the weights enter as log-probabilities: add log pi_{c_i}, not pi_{c_i}.",
+        ),
+        (_log_normal(0.5, 2.0), "the covariance is I + sigma2 A A^T: the likelihood's unit variance is missing."),
+    ],
+)
 # Two points, uniform weights (the lecture's case): the same cluster (probability 1/2, correlated through mu)
 # or different clusters (independent).
 _x = np.array([1.0, -0.5])
-_same = -np.log(2 * np.pi) - 0.5 * np.log(np.linalg.det(np.eye(2) + 2.0)) - 0.5 * _x @ np.linalg.solve(np.eye(2) + 2.0, _x)
+_same = (
+    -np.log(2 * np.pi) - 0.5 * np.log(np.linalg.det(np.eye(2) + 2.0)) - 0.5 * _x @ np.linalg.solve(np.eye(2) + 2.0, _x)
+)
 _different = _log_normal(_x, 3.0).sum()
 _expected = np.logaddexp(_same, _different) - np.log(2)
-checks.assert_close(exact_log_evidence(_x, np.array([0.5, 0.5]), 2.0), _expected,
-                    "exact_log_evidence(x=[1, -0.5], weights=[0.5, 0.5], sigma2=2)", rtol=1e-8,
-                    hints=[(_expected + 2 * np.log(2), "the prior of the assignments is missing: with weights [0.5, 0.5] "
-                                                       "each assignment has prior probability 1/4."),
-                           (_expected + 2 * np.log(2) + 2 * 0.5, "the weights enter as log-probabilities: add "
-                                                                 "log pi_{c_i}, not pi_{c_i}."),
-                           (_different, "that treats the points as independent: points in one cluster share mu_k, so "
-                                        "the covariance is I + sigma2 A A^T, not (1 + sigma2) I."),
-                           ((_same + _different) / 2, "that is the average of log p(x | c) over the assignments: average "
-                                                      "the probabilities instead (log-sum-exp).")])
+checks.assert_close(
+    exact_log_evidence(_x, np.array([0.5, 0.5]), 2.0),
+    _expected,
+    "exact_log_evidence(x=[1, -0.5], weights=[0.5, 0.5], sigma2=2)",
+    rtol=1e-8,
+    hints=[
+        (
+            _expected + 2 * np.log(2),
+            "the prior of the assignments is missing: with weights [0.5, 0.5] "
+            "each assignment has prior probability 1/4.",
+        ),
+        (
+            _expected + 2 * np.log(2) + 2 * 0.5,
+            "the weights enter as log-probabilities: add log pi_{c_i}, not pi_{c_i}.",
+        ),
+        (
+            _different,
+            "that treats the points as independent: points in one cluster share mu_k, so "
+            "the covariance is I + sigma2 A A^T, not (1 + sigma2) I.",
+        ),
+        (
+            (_same + _different) / 2,
+            "that is the average of log p(x | c) over the assignments: average "
+            "the probabilities instead (log-sum-exp).",
+        ),
+    ],
+)
 # Two points, K = 3, unequal weights. Independent check: integrate mu out numerically (Gauss-Hermite, 60 nodes
 # per centre), summing each c_i out inside the likelihood: p(x) = E_{mu ~ N(0, sigma2 I)}[prod_i sum_k pi_k N(x_i; mu_k, 1)].
 _w = np.array([0.6, 0.3, 0.1])
@@ -494,19 +689,32 @@ _expected = np.log(_mu_weights @ _likelihood)
 # The same two cases as above: both points in one cluster (probability sum_k pi_k^2) or in two.
 _p_same = np.sum(_w**2)
 _e = np.exp(_w)
-checks.assert_close(exact_log_evidence(_x, _w, 2.0), _expected, "exact_log_evidence(x=[1, -0.5], weights=[0.6, 0.3, 0.1], "
-                    "sigma2=2) against numerical integration over mu", rtol=1e-8,
-                    hints=[(np.log(np.exp(_same) / 3 + np.exp(_different) * 2 / 3),
-                            "the weights are ignored: that is the lecture's uniform prior, -n log K for every assignment. "
-                            "With c_i ~ Cat(pi) an assignment c has prior probability prod_i pi_{c_i}."),
-                           (np.log(3 * np.exp(_same) + 6 * np.exp(_different)), "the prior of the assignments is missing: "
-                                                                               "add log pi_{c_i} for every point to each term."),
-                           (np.log(np.sum(_e**2) * np.exp(_same) + (np.sum(_e) ** 2 - np.sum(_e**2)) * np.exp(_different)),
-                            "the weights enter as log-probabilities: add log pi_{c_i}, not pi_{c_i}."),
-                           (_different, "that treats the points as independent: the covariance is I + sigma2 A A^T."),
-                           (_p_same * _same + (1 - _p_same) * _different,
-                            "that is the prior average of log p(x | c): average the probabilities (log-sum-exp), not "
-                            "their logarithms.")])
+checks.assert_close(
+    exact_log_evidence(_x, _w, 2.0),
+    _expected,
+    "exact_log_evidence(x=[1, -0.5], weights=[0.6, 0.3, 0.1], sigma2=2) against numerical integration over mu",
+    rtol=1e-8,
+    hints=[
+        (
+            np.log(np.exp(_same) / 3 + np.exp(_different) * 2 / 3),
+            "the weights are ignored: that is the lecture's uniform prior, -n log K for every assignment. "
+            "With c_i ~ Cat(pi) an assignment c has prior probability prod_i pi_{c_i}.",
+        ),
+        (
+            np.log(3 * np.exp(_same) + 6 * np.exp(_different)),
+            "the prior of the assignments is missing: add log pi_{c_i} for every point to each term.",
+        ),
+        (
+            np.log(np.sum(_e**2) * np.exp(_same) + (np.sum(_e) ** 2 - np.sum(_e**2)) * np.exp(_different)),
+            "the weights enter as log-probabilities: add log pi_{c_i}, not pi_{c_i}.",
+        ),
+        (_different, "that treats the points as independent: the covariance is I + sigma2 A A^T."),
+        (
+            _p_same * _same + (1 - _p_same) * _different,
+            "that is the prior average of log p(x | c): average the probabilities (log-sum-exp), not their logarithms.",
+        ),
+    ],
+)
 ### BEGIN HIDDEN TESTS
 import itertools
 
@@ -533,31 +741,56 @@ _w = _rng.dirichlet(np.ones(3))
 _assignments, _log_lik = _ref_terms(_x, 3, 9.0)
 _log_prior = np.log(_w)[_assignments].sum(axis=1)
 _expected = _lse(_log_prior + _log_lik)
-checks.assert_close(exact_log_evidence(_x, _w, 9.0), _expected,
-                    f"exact_log_evidence on 7 points, weights {np.round(_w, 3)}, sigma2 = 9", rtol=1e-8,
-                    hints=[(_lse(_log_lik) - 7 * np.log(3), "the weights are ignored: that is the lecture's uniform prior, "
-                                                            "-n log K for every assignment. With c_i ~ Cat(pi) an "
-                                                            "assignment c has prior probability prod_i pi_{c_i}."),
-                           (_lse(_log_lik), "the prior of the assignments is missing: add log pi_{c_i} for every point."),
-                           (_lse(_w[_assignments].sum(axis=1) + _log_lik),
-                            "the weights enter as log-probabilities: add log pi_{c_i}, not pi_{c_i}."),
-                           (_log_normal(_x, 10.0).sum(), "that treats the points as independent: the covariance is "
-                                                          "I + sigma2 A A^T."),
-                           (np.sum(np.exp(_log_prior) * _log_lik), "that is the prior average of log p(x | c): average the "
-                                                                   "probabilities (log-sum-exp), not their logarithms."),
-                           (np.mean(_log_prior + _log_lik), "that is the average of the log-terms: add the probabilities "
-                                                            "(log-sum-exp), not their logarithms.")])
-checks.assert_close(exact_log_evidence(list(_x[:5]), [1.0], 4.0), _lse(_ref_terms(_x[:5], 1, 4.0)[1]),
-                    "exact_log_evidence with K = 1 (weights [1.0], Python lists)", rtol=1e-8)
+checks.assert_close(
+    exact_log_evidence(_x, _w, 9.0),
+    _expected,
+    f"exact_log_evidence on 7 points, weights {np.round(_w, 3)}, sigma2 = 9",
+    rtol=1e-8,
+    hints=[
+        (
+            _lse(_log_lik) - 7 * np.log(3),
+            "the weights are ignored: that is the lecture's uniform prior, "
+            "-n log K for every assignment. With c_i ~ Cat(pi) an "
+            "assignment c has prior probability prod_i pi_{c_i}.",
+        ),
+        (_lse(_log_lik), "the prior of the assignments is missing: add log pi_{c_i} for every point."),
+        (
+            _lse(_w[_assignments].sum(axis=1) + _log_lik),
+            "the weights enter as log-probabilities: add log pi_{c_i}, not pi_{c_i}.",
+        ),
+        (_log_normal(_x, 10.0).sum(), "that treats the points as independent: the covariance is I + sigma2 A A^T."),
+        (
+            np.sum(np.exp(_log_prior) * _log_lik),
+            "that is the prior average of log p(x | c): average the probabilities (log-sum-exp), not their logarithms.",
+        ),
+        (
+            np.mean(_log_prior + _log_lik),
+            "that is the average of the log-terms: add the probabilities (log-sum-exp), not their logarithms.",
+        ),
+    ],
+)
+checks.assert_close(
+    exact_log_evidence(list(_x[:5]), [1.0], 4.0),
+    _lse(_ref_terms(_x[:5], 1, 4.0)[1]),
+    "exact_log_evidence with K = 1 (weights [1.0], Python lists)",
+    rtol=1e-8,
+)
 # Data far from the prior: every p(x | c) underflows to 0 in float64, log p(x) does not.
 _x = 60.0 + _rng.normal(size=5)
 _w = np.array([0.2, 0.8])
 _assignments, _log_lik = _ref_terms(_x, 2, 1.0)
 _expected = _lse(np.log(_w)[_assignments].sum(axis=1) + _log_lik)
-checks.assert_close(exact_log_evidence(_x, _w, 1.0), _expected, "exact_log_evidence on 5 points near 60 (weights [0.2, 0.8], "
-                    "sigma2 = 1): each p(x | c) underflows, so add the terms in log space (log-sum-exp)", rtol=1e-8,
-                    hints=[(-np.inf, "log(sum(exp(...))) underflowed to log(0) = -inf: subtract the largest term first."),
-                           (_lse(_log_lik) - 5 * np.log(2), "the weights are ignored: that is the lecture's uniform prior.")])
+checks.assert_close(
+    exact_log_evidence(_x, _w, 1.0),
+    _expected,
+    "exact_log_evidence on 5 points near 60 (weights [0.2, 0.8], "
+    "sigma2 = 1): each p(x | c) underflows, so add the terms in log space (log-sum-exp)",
+    rtol=1e-8,
+    hints=[
+        (-np.inf, "log(sum(exp(...))) underflowed to log(0) = -inf: subtract the largest term first."),
+        (_lse(_log_lik) - 5 * np.log(2), "the weights are ignored: that is the lecture's uniform prior."),
+    ],
+)
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -570,7 +803,9 @@ checks.assert_close(exact_log_evidence(_x, _w, 1.0), _expected, "exact_log_evide
 x_tiny = np.array([-5.2, -4.7, 0.3, -0.2, 4.6, 5.3])
 best_elbo = max(cavi(x_tiny, 3, 25.0, seed=s)[3][-1] for s in range(5))
 log_evidence = exact_log_evidence(x_tiny, np.full(3, 1 / 3), 25.0)
-print(f"best ELBO {best_elbo:.4f}   log p(x) {log_evidence:.4f}   gap {log_evidence - best_elbo:.4f}   log 3! = {math.log(6):.4f}")
+print(
+    f"best ELBO {best_elbo:.4f}   log p(x) {log_evidence:.4f}   gap {log_evidence - best_elbo:.4f}   log 3! = {math.log(6):.4f}"
+)
 
 # %% [markdown]
 # ## Exercise 6 — explain the gap (2 points, graded by hand)

@@ -47,6 +47,7 @@ tfd = tfp.distributions
 # the weight of the KL in the training loss, and three `keras.metrics.Mean` trackers record the negative
 # ELBO and its two terms. Its `test_step` (evaluation) uses your `reparameterize` and `negative_elbo`.
 
+
 # %% locked model_base
 class VAEBase(keras.Model):
     """The given parts of a VAE.
@@ -107,6 +108,7 @@ class VAEBase(keras.Model):
 # TensorFlow operations only, so that `tf.GradientTape` can differentiate it with respect to `mean` and
 # `log_var`.
 
+
 # %% solution reparameterize
 def reparameterize(mean, log_var, eps):
     """A reparameterised sample of q = N(mean, diag(exp(log_var))).
@@ -122,43 +124,72 @@ def reparameterize(mean, log_var, eps):
 # %% test reparameterize points=2
 import tensorflow as tf
 
-
-
 # log_var = log 4 means sigma = 2: z = 1 + 2 * 0.5 = 2.
 _mean, _log_var, _eps = (tf.constant([[v]], tf.float32) for v in (1.0, np.log(4.0), 0.5))
-checks.assert_close(reparameterize(_mean, _log_var, _eps), [[2.0]], "reparameterize(mean=1, log_var=log 4, eps=0.5)",
-                    hints=[([[1.0 + np.log(4.0) * 0.5]], "log_var is a log-variance, not a standard deviation: sigma = exp(log_var / 2)."),
-                           ([[3.0]], "exp(log_var) is the variance; the standard deviation is exp(log_var / 2).")])
+checks.assert_close(
+    reparameterize(_mean, _log_var, _eps),
+    [[2.0]],
+    "reparameterize(mean=1, log_var=log 4, eps=0.5)",
+    hints=[
+        ([[1.0 + np.log(4.0) * 0.5]], "log_var is a log-variance, not a standard deviation: sigma = exp(log_var / 2)."),
+        ([[3.0]], "exp(log_var) is the variance; the standard deviation is exp(log_var / 2)."),
+    ],
+)
 # Gradients flow to both parameters: dz/dmean = 1, dz/dlog_var = exp(log_var / 2) * eps / 2 = 0.5.
 _mean_v, _log_var_v = tf.Variable([[1.0]]), tf.Variable([[np.log(4.0)]], dtype=tf.float32)
 with tf.GradientTape() as _tape:
     _z = reparameterize(_mean_v, _log_var_v, _eps)
     _total = tf.reduce_sum(_z) if isinstance(_z, (tf.Tensor, tf.Variable)) else None
-checks.assert_true(_total is not None, f"reparameterize should return a TensorFlow tensor, got {type(_z).__name__}: "
-                   "converting to NumPy (.numpy(), np.exp, np.asarray) cuts the gradient.")
+checks.assert_true(
+    _total is not None,
+    f"reparameterize should return a TensorFlow tensor, got {type(_z).__name__}: "
+    "converting to NumPy (.numpy(), np.exp, np.asarray) cuts the gradient.",
+)
 _grads = _tape.gradient(_total, [_mean_v, _log_var_v])
-checks.assert_true(all(g is not None for g in _grads),
-                   "no gradient reaches mean or log_var through z: did you use tf.stop_gradient or NumPy inside reparameterize?")
+checks.assert_true(
+    all(g is not None for g in _grads),
+    "no gradient reaches mean or log_var through z: did you use tf.stop_gradient or NumPy inside reparameterize?",
+)
 checks.assert_close(_grads[0], [[1.0]], "dz/dmean")
-checks.assert_close(_grads[1], [[0.5]], "dz/dlog_var at log_var = log 4, eps = 0.5",
-                    hints=[([[2.0]], "d/dv exp(v) * eps = 2: that is exp(log_var) * eps, the variance used as a standard deviation.")])
+checks.assert_close(
+    _grads[1],
+    [[0.5]],
+    "dz/dlog_var at log_var = log 4, eps = 0.5",
+    hints=[([[2.0]], "d/dv exp(v) * eps = 2: that is exp(log_var) * eps, the variance used as a standard deviation.")],
+)
 ### BEGIN HIDDEN TESTS
 _rng = np.random.default_rng(51)
 _m, _v, _e = (_rng.normal(size=(7, 3)).astype("float32") for _ in range(3))
 _expected = _m + np.exp(0.5 * _v) * _e
-checks.assert_close(reparameterize(tf.constant(_m), tf.constant(_v), tf.constant(_e)), _expected,
-                    "reparameterize for a random batch (B = 7, d = 3)", rtol=1e-5,
-                    hints=[(_m + _v * _e, "log_var is a log-variance, not a standard deviation: sigma = exp(log_var / 2)."),
-                           (_m + np.exp(_v) * _e, "exp(log_var) is the variance; the standard deviation is exp(log_var / 2).")])
+checks.assert_close(
+    reparameterize(tf.constant(_m), tf.constant(_v), tf.constant(_e)),
+    _expected,
+    "reparameterize for a random batch (B = 7, d = 3)",
+    rtol=1e-5,
+    hints=[
+        (_m + _v * _e, "log_var is a log-variance, not a standard deviation: sigma = exp(log_var / 2)."),
+        (_m + np.exp(_v) * _e, "exp(log_var) is the variance; the standard deviation is exp(log_var / 2)."),
+    ],
+)
 _mean_v, _log_var_v = tf.Variable(_m), tf.Variable(_v)
 with tf.GradientTape() as _tape:
     _total = tf.reduce_sum(tf.convert_to_tensor(reparameterize(_mean_v, _log_var_v, tf.constant(_e))) ** 2)
 _grads = _tape.gradient(_total, [_mean_v, _log_var_v])
-checks.assert_true(all(g is not None for g in _grads), "no gradient reaches mean or log_var through z for a random batch.")
+checks.assert_true(
+    all(g is not None for g in _grads), "no gradient reaches mean or log_var through z for a random batch."
+)
 checks.assert_close(_grads[0], 2 * _expected, "d sum(z^2) / dmean for a random batch", rtol=1e-4)
-checks.assert_close(_grads[1], 2 * _expected * 0.5 * np.exp(0.5 * _v) * _e, "d sum(z^2) / dlog_var for a random batch", rtol=1e-4, atol=1e-5)
+checks.assert_close(
+    _grads[1],
+    2 * _expected * 0.5 * np.exp(0.5 * _v) * _e,
+    "d sum(z^2) / dlog_var for a random batch",
+    rtol=1e-4,
+    atol=1e-5,
+)
 # Very negative log-variances (an almost deterministic encoder) stay finite.
-_z = checks.as_array(reparameterize(tf.constant([[0.3]]), tf.constant([[-60.0]]), tf.constant([[1.0]])), "reparameterize")
+_z = checks.as_array(
+    reparameterize(tf.constant([[0.3]]), tf.constant([[-60.0]]), tf.constant([[1.0]])), "reparameterize"
+)
 checks.assert_close(_z, [[0.3]], "reparameterize with log_var = -60 (sigma about 1e-13)")
 ### END HIDDEN TESTS
 
@@ -175,6 +206,7 @@ checks.assert_close(_z, [[0.3]], "reparameterize with log_var = -60 (sigma about
 # For `hidden = (512, 256)` and `d = 32`: 784–512–256–64 and 32–256–512–784. `keras.Sequential` with a
 # `keras.Input` first is the simplest way.
 
+
 # %% solution make_networks
 def make_networks(data_dim, hidden, latent_dim):
     """The encoder and decoder MLPs of a VAE.
@@ -186,10 +218,20 @@ def make_networks(data_dim, hidden, latent_dim):
     layers use ReLU, and the decoder's hidden sizes are the encoder's in reverse order.
     """
     ### BEGIN SOLUTION
-    encoder = keras.Sequential([keras.Input((data_dim,)), *[keras.layers.Dense(h, activation="relu") for h in hidden],
-                                keras.layers.Dense(2 * latent_dim)])
-    decoder = keras.Sequential([keras.Input((latent_dim,)), *[keras.layers.Dense(h, activation="relu") for h in reversed(hidden)],
-                                keras.layers.Dense(data_dim)])
+    encoder = keras.Sequential(
+        [
+            keras.Input((data_dim,)),
+            *[keras.layers.Dense(h, activation="relu") for h in hidden],
+            keras.layers.Dense(2 * latent_dim),
+        ]
+    )
+    decoder = keras.Sequential(
+        [
+            keras.Input((latent_dim,)),
+            *[keras.layers.Dense(h, activation="relu") for h in reversed(hidden)],
+            keras.layers.Dense(data_dim),
+        ]
+    )
     return encoder, decoder
     ### END SOLUTION
 
@@ -198,13 +240,13 @@ def make_networks(data_dim, hidden, latent_dim):
 import tensorflow as tf
 
 
-
-
 def _check_networks(data_dim, hidden, latent_dim, seed):
     """Build, run, and compare with a NumPy MLP using the same weights."""
     _result = make_networks(data_dim, hidden, latent_dim)
-    checks.assert_true(isinstance(_result, (tuple, list)) and len(_result) == 2,
-                       f"make_networks should return (encoder, decoder); got {type(_result).__name__}.")
+    checks.assert_true(
+        isinstance(_result, (tuple, list)) and len(_result) == 2,
+        f"make_networks should return (encoder, decoder); got {type(_result).__name__}.",
+    )
     _enc, _dec = _result
     _r = np.random.default_rng(seed)
     _x = (_r.random((9, data_dim)) < 0.5).astype("float32")
@@ -212,27 +254,47 @@ def _check_networks(data_dim, hidden, latent_dim, seed):
     _what = f"(D = {data_dim}, hidden = {hidden}, d = {latent_dim})"
     _out_e = checks.as_array(_enc(tf.constant(_x)), "the encoder's output")
     _out_d = checks.as_array(_dec(tf.constant(_z)), "the decoder's output")
-    checks.assert_true(_out_e.shape == (9, 2 * latent_dim),
-                       f"the encoder {_what} should map (9, {data_dim}) to (9, {2 * latent_dim}) (means and log-variances), got {_out_e.shape}.")
-    checks.assert_true(_out_d.shape == (9, data_dim), f"the decoder {_what} should map (9, {latent_dim}) to (9, {data_dim}), got {_out_d.shape}.")
-    for _net, _sizes, _name, _inp, _out in [(_enc, [data_dim, *hidden, 2 * latent_dim], "encoder", _x, _out_e),
-                                            (_dec, [latent_dim, *reversed(hidden), data_dim], "decoder", _z, _out_d)]:
+    checks.assert_true(
+        _out_e.shape == (9, 2 * latent_dim),
+        f"the encoder {_what} should map (9, {data_dim}) to (9, {2 * latent_dim}) (means and log-variances), got {_out_e.shape}.",
+    )
+    checks.assert_true(
+        _out_d.shape == (9, data_dim),
+        f"the decoder {_what} should map (9, {latent_dim}) to (9, {data_dim}), got {_out_d.shape}.",
+    )
+    for _net, _sizes, _name, _inp, _out in [
+        (_enc, [data_dim, *hidden, 2 * latent_dim], "encoder", _x, _out_e),
+        (_dec, [latent_dim, *reversed(hidden), data_dim], "decoder", _z, _out_d),
+    ]:
         _weights = [w.numpy() for w in _net.trainable_weights]
         _expected = [s for a, b in zip(_sizes[:-1], _sizes[1:]) for s in ((a, b), (b,))]
-        checks.assert_true([w.shape for w in _weights] == _expected,
-                           f"the {_name} {_what} should be Dense layers {' -> '.join(map(str, _sizes))} (kernel and bias shapes "
-                           f"{_expected}); its weights have shapes {[w.shape for w in _weights]}.")
+        checks.assert_true(
+            [w.shape for w in _weights] == _expected,
+            f"the {_name} {_what} should be Dense layers {' -> '.join(map(str, _sizes))} (kernel and bias shapes "
+            f"{_expected}); its weights have shapes {[w.shape for w in _weights]}.",
+        )
         _h = _inp.astype("float64")
         _linear = _inp.astype("float64")
         for _i in range(0, len(_weights), 2):
             _pre = _h @ _weights[_i] + _weights[_i + 1]
             _linear = _linear @ _weights[_i] + _weights[_i + 1]
             _h = _pre if _i == len(_weights) - 2 else np.maximum(_pre, 0)
-        checks.assert_close(_out, _h, f"the {_name}'s output {_what}", rtol=1e-4, atol=1e-5,
-                            hints=[(1 / (1 + np.exp(-_h)), "the output went through a sigmoid: the decoder returns logits, and the "
-                                    "encoder's outputs are means and log-variances, so the last layer has no activation."),
-                                   (np.maximum(_h, 0), "the last layer has a ReLU: means and log-variances (and logits) can be negative."),
-                                   (_linear, "no activation in the hidden layers: use ReLU there.")])
+        checks.assert_close(
+            _out,
+            _h,
+            f"the {_name}'s output {_what}",
+            rtol=1e-4,
+            atol=1e-5,
+            hints=[
+                (
+                    1 / (1 + np.exp(-_h)),
+                    "the output went through a sigmoid: the decoder returns logits, and the "
+                    "encoder's outputs are means and log-variances, so the last layer has no activation.",
+                ),
+                (np.maximum(_h, 0), "the last layer has a ReLU: means and log-variances (and logits) can be negative."),
+                (_linear, "no activation in the hidden layers: use ReLU there."),
+            ],
+        )
 
 
 _check_networks(6, (5,), 2, seed=0)
@@ -254,6 +316,7 @@ _check_networks(784, (64, 16), 4, seed=2)
 # sum over pixels and over latent dimensions, never over the batch. Use `tfd.Bernoulli(logits=...)`
 # or `tf.math.softplus` for the reconstruction: $\log \operatorname{sigmoid}$ overflows for large logits.
 
+
 # %% solution negative_elbo
 def negative_elbo(x, logits, mean, log_var):
     """The one-sample negative ELBO per example, with its reconstruction and KL terms.
@@ -274,8 +337,6 @@ def negative_elbo(x, logits, mean, log_var):
 import tensorflow as tf
 
 
-
-
 def _reference(x, logits, mean, log_var):
     recon = np.sum(np.logaddexp(0, logits) - x * logits, axis=-1)
     kl = 0.5 * np.sum(np.exp(log_var) + mean**2 - 1 - log_var, axis=-1)
@@ -285,26 +346,55 @@ def _reference(x, logits, mean, log_var):
 def _check(x, logits, mean, log_var, what):
     x, logits, mean, log_var = (np.asarray(v, dtype="float32") for v in (x, logits, mean, log_var))
     _result = negative_elbo(*(tf.constant(v) for v in (x, logits, mean, log_var)))
-    checks.assert_true(isinstance(_result, (tuple, list)) and len(_result) == 3,
-                       f"negative_elbo should return (neg_elbo, recon, kl); got {type(_result).__name__}.")
+    checks.assert_true(
+        isinstance(_result, (tuple, list)) and len(_result) == 3,
+        f"negative_elbo should return (neg_elbo, recon, kl); got {type(_result).__name__}.",
+    )
     _neg, _recon, _kl = _result
     x64, l64, m64, v64 = (v.astype("float64") for v in (x, logits, mean, log_var))
     _ref = _reference(x64, l64, m64, v64)
     _probs = 1 / (1 + np.exp(-l64))
     with np.errstate(divide="ignore"):
         _kl_std = 0.5 * np.sum(v64**2 + m64**2 - 1 - np.log(v64**2), axis=-1)
-    checks.assert_close(_recon, _ref[1], f"recon {what}", rtol=1e-4, atol=1e-3,
-                        hints=[(_ref[1] / x.shape[-1], "that is a mean over pixels: sum the log-likelihood over the D pixels."),
-                               (_reference(x64, _probs, m64, v64)[1], "sigmoid applied to the logits before tfd.Bernoulli(logits=...): "
-                                "pass the logits themselves (or use probs=sigmoid(logits), not both)."),
-                               (-_ref[1], "the reconstruction term is -log p(x | z), a positive number of nats: check its sign.")])
-    checks.assert_close(_kl, _ref[2], f"kl {what}", rtol=1e-4, atol=1e-4,
-                        hints=[(2 * _ref[2], "twice the KL: is the factor 1/2 missing?"),
-                               (-_ref[2], "the KL is never negative: check its sign."),
-                               (_kl_std, "log_var read as a standard deviation: the variance is exp(log_var).")])
-    checks.assert_close(_neg, _ref[0], f"neg_elbo {what}", rtol=1e-4, atol=1e-3,
-                        hints=[(_ref[1] - _ref[2], "neg_elbo = recon + kl (the ELBO subtracts the KL, so its negative adds it)."),
-                               (-_ref[0], "that is the ELBO itself: return its negative.")])
+    checks.assert_close(
+        _recon,
+        _ref[1],
+        f"recon {what}",
+        rtol=1e-4,
+        atol=1e-3,
+        hints=[
+            (_ref[1] / x.shape[-1], "that is a mean over pixels: sum the log-likelihood over the D pixels."),
+            (
+                _reference(x64, _probs, m64, v64)[1],
+                "sigmoid applied to the logits before tfd.Bernoulli(logits=...): "
+                "pass the logits themselves (or use probs=sigmoid(logits), not both).",
+            ),
+            (-_ref[1], "the reconstruction term is -log p(x | z), a positive number of nats: check its sign."),
+        ],
+    )
+    checks.assert_close(
+        _kl,
+        _ref[2],
+        f"kl {what}",
+        rtol=1e-4,
+        atol=1e-4,
+        hints=[
+            (2 * _ref[2], "twice the KL: is the factor 1/2 missing?"),
+            (-_ref[2], "the KL is never negative: check its sign."),
+            (_kl_std, "log_var read as a standard deviation: the variance is exp(log_var)."),
+        ],
+    )
+    checks.assert_close(
+        _neg,
+        _ref[0],
+        f"neg_elbo {what}",
+        rtol=1e-4,
+        atol=1e-3,
+        hints=[
+            (_ref[1] - _ref[2], "neg_elbo = recon + kl (the ELBO subtracts the KL, so its negative adds it)."),
+            (-_ref[0], "that is the ELBO itself: return its negative."),
+        ],
+    )
 
 
 # One example: logits 0 give probability 1/2 for each of 2 pixels (recon = 2 log 2); q = N(0, 1) has KL 0.
@@ -315,11 +405,23 @@ _check([[1.0, 1.0, 0.0]], [[2.0, -1.0, -3.0]], [[1.0, 2.0]], [[0.0, np.log(4.0)]
 _rng = np.random.default_rng(53)
 _B, _D, _d = 6, 20, 3  # B != d, so summing over the wrong axis changes the shape
 _x = (_rng.random((_B, _D)) < 0.4).astype("float32")
-_check(_x, _rng.normal(0, 3, (_B, _D)), _rng.normal(size=(_B, _d)), _rng.normal(-0.5, 1, (_B, _d)), "for a random batch (B = 6, D = 20, d = 3)")
+_check(
+    _x,
+    _rng.normal(0, 3, (_B, _D)),
+    _rng.normal(size=(_B, _d)),
+    _rng.normal(-0.5, 1, (_B, _d)),
+    "for a random batch (B = 6, D = 20, d = 3)",
+)
 # Extreme logits: log(sigmoid(-200)) is -inf in float32, the softplus form is not.
 _check([[1.0, 0.0, 1.0]], [[-200.0, 150.0, 3.0]], [[0.5, -0.5]], [[-3.0, 2.0]], "with extreme logits (-200, 150)")
 # d = B: a KL summed over the batch would still have shape (B,) here, so compare values too.
-_check(_x[:3], _rng.normal(0, 3, (3, _D)), _rng.normal(size=(3, 3)), _rng.normal(-0.5, 1, (3, 3)), "for a random batch with B = d = 3")
+_check(
+    _x[:3],
+    _rng.normal(0, 3, (3, _D)),
+    _rng.normal(size=(3, 3)),
+    _rng.normal(-0.5, 1, (3, 3)),
+    "for a random batch with B = d = 3",
+)
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -338,6 +440,7 @@ _check(_x[:3], _rng.normal(0, 3, (3, _D)), _rng.normal(size=(3, 3)), _rng.normal
 #    and the same for `recon_tracker` and `kl_tracker`) and returns `{m.name: m.result() for m in self.metrics}`.
 #
 # The tracker `neg_elbo` always records `recon + kl` (the ELBO, whatever `beta` is).
+
 
 # %% solution VAE
 class VAE(VAEBase):
@@ -368,8 +471,6 @@ class VAE(VAEBase):
 # %% test VAE points=5
 import keras
 import tensorflow as tf
-
-
 
 
 # This test grades train_step alone: while it runs, reparameterize and negative_elbo are replaced by
@@ -426,8 +527,10 @@ def _student_update(seed, log_var_bias, x, beta, lr):
     variables = enc.trainable_variables + dec.trainable_variables
     before = [v.numpy().copy() for v in variables]
     logs = model.train_step(x)
-    checks.assert_true(isinstance(logs, dict) and {"neg_elbo", "recon", "kl"} <= set(logs),
-                       f"train_step should return the trackers' results, {{'neg_elbo': ..., 'recon': ..., 'kl': ...}}; got {logs!r:.200}.")
+    checks.assert_true(
+        isinstance(logs, dict) and {"neg_elbo", "recon", "kl"} <= set(logs),
+        f"train_step should return the trackers' results, {{'neg_elbo': ..., 'recon': ..., 'kl': ...}}; got {logs!r:.200}.",
+    )
     delta = np.concatenate([(v.numpy() - b).ravel() for v, b in zip(variables, before)])
     return delta, {k: float(checks.as_array(v, f"train_step's {k}")) for k, v in logs.items()}
 
@@ -437,16 +540,34 @@ def _check_step(seed, beta, what):
     x = tf.constant((np.random.default_rng(seed + 100).random((8, 6)) < 0.5).astype("float32"))
     delta, logs = _student_update(seed, -40.0, x, beta, 0.05)
     ref, (neg, recon, kl) = _reference_update(seed, -40.0, x, beta, 0.05, "correct")
-    hints = [(_reference_update(seed, -40.0, x, beta, 0.05, v)[0], message) for v, message in [
-        ("decoder_only", "only the decoder moved: take the gradient with respect to all self.trainable_variables (encoder too)."),
-        ("sum", "the step is B times too large: the loss is the batch mean, not the sum."),
-        ("no_kl", "the KL term is missing from the loss."),
-        ("stop", "the encoder gets no gradient through z: is z computed outside the tape, or with tf.stop_gradient?"),
-        ("no_beta", "the KL should be weighted by self.beta in the loss.")]]
-    checks.assert_close(delta, ref, f"the change of the weights after one SGD step {what}", rtol=1e-3, atol=1e-6, hints=hints)
+    hints = [
+        (_reference_update(seed, -40.0, x, beta, 0.05, v)[0], message)
+        for v, message in [
+            (
+                "decoder_only",
+                "only the decoder moved: take the gradient with respect to all self.trainable_variables (encoder too).",
+            ),
+            ("sum", "the step is B times too large: the loss is the batch mean, not the sum."),
+            ("no_kl", "the KL term is missing from the loss."),
+            (
+                "stop",
+                "the encoder gets no gradient through z: is z computed outside the tape, or with tf.stop_gradient?",
+            ),
+            ("no_beta", "the KL should be weighted by self.beta in the loss."),
+        ]
+    ]
+    checks.assert_close(
+        delta, ref, f"the change of the weights after one SGD step {what}", rtol=1e-3, atol=1e-6, hints=hints
+    )
     for key, value in [("neg_elbo", neg), ("recon", recon), ("kl", kl)]:
-        checks.assert_close(logs[key], float(tf.reduce_mean(value)), f"the returned {key} {what}", rtol=1e-4, atol=1e-3,
-                            hints=[(0.0, "the trackers were not updated: call self.neg_elbo_tracker.update_state(neg_elbo), etc.")])
+        checks.assert_close(
+            logs[key],
+            float(tf.reduce_mean(value)),
+            f"the returned {key} {what}",
+            rtol=1e-4,
+            atol=1e-3,
+            hints=[(0.0, "the trackers were not updated: call self.neg_elbo_tracker.update_state(neg_elbo), etc.")],
+        )
 
 
 _saved = {name: globals().get(name) for name in ("reparameterize", "negative_elbo")}
@@ -470,16 +591,24 @@ try:
     _mean, _log_var = tf.split(_enc(_x), 2, axis=-1)
     _eps = tf.random.stateless_normal((4000, 32, 2), seed=(5, 5))
     _z = _mean + tf.exp(0.5 * _log_var) * _eps
-    _recon = tf.reduce_sum(tf.math.softplus(_dec(tf.reshape(_z, (-1, 2)))) - tf.tile(_x, (4000, 1)) * _dec(tf.reshape(_z, (-1, 2))), -1)
+    _recon = tf.reduce_sum(
+        tf.math.softplus(_dec(tf.reshape(_z, (-1, 2)))) - tf.tile(_x, (4000, 1)) * _dec(tf.reshape(_z, (-1, 2))), -1
+    )
     _batch_means = tf.reduce_mean(tf.reshape(_recon, (4000, 32)), axis=1).numpy()
     _ref_mean, _ref_sd = _batch_means.mean(), _batch_means.std()
-    checks.assert_true(np.std(_values) > 0.4 * _ref_sd,
-                       f"the reconstruction term returned by 40 calls of train_step hardly varies (std {np.std(_values):.4f}, "
-                       f"expected about {_ref_sd:.3f}): is z the posterior mean instead of a sample mean + sigma * eps?")
-    checks.assert_true(np.std(_values) < 2.5 * _ref_sd,
-                       f"the reconstruction term varies too much between calls (std {np.std(_values):.4f}, expected about "
-                       f"{_ref_sd:.3f}): is z = mean + exp(log_var / 2) * eps with standard normal eps?")
-    checks.assert_within_se(np.mean(_values), _ref_mean, _ref_sd / np.sqrt(40), "the mean reconstruction term over 40 calls (sigma = 2)")
+    checks.assert_true(
+        np.std(_values) > 0.4 * _ref_sd,
+        f"the reconstruction term returned by 40 calls of train_step hardly varies (std {np.std(_values):.4f}, "
+        f"expected about {_ref_sd:.3f}): is z the posterior mean instead of a sample mean + sigma * eps?",
+    )
+    checks.assert_true(
+        np.std(_values) < 2.5 * _ref_sd,
+        f"the reconstruction term varies too much between calls (std {np.std(_values):.4f}, expected about "
+        f"{_ref_sd:.3f}): is z = mean + exp(log_var / 2) * eps with standard normal eps?",
+    )
+    checks.assert_within_se(
+        np.mean(_values), _ref_mean, _ref_sd / np.sqrt(40), "the mean reconstruction term over 40 calls (sigma = 2)"
+    )
     ### END HIDDEN TESTS
 finally:
     reparameterize, negative_elbo = _saved["reparameterize"], _saved["negative_elbo"]
@@ -498,6 +627,7 @@ finally:
 # never exponentiate them: use `tf.reduce_logsumexp`. The model's `decode` accepts rank-2 input only:
 # reshape `(k, B, d)` samples to `(k * B, d)` and the logits back to `(k, B, D)`. Draw the noise with
 # the given seed, e.g. `tf.random.stateless_normal([k, B, d], seed=[seed, 0])`.
+
 
 # %% solution iwae_log_likelihood
 def iwae_log_likelihood(model, x, k, seed=0):
@@ -526,16 +656,20 @@ import keras
 import tensorflow as tf
 
 
-
-
 def _tiny_model(seed, decoder_bias=0.0, scale=1.0, D=5):
     """A VAE with a 1-D latent: a linear encoder with a broad q, and a small tanh decoder with fixed random weights."""
     _r = np.random.default_rng(seed)
     enc = keras.Sequential([keras.Input((D,)), keras.layers.Dense(2)])
     dec = keras.Sequential([keras.Input((1,)), keras.layers.Dense(8, activation="tanh"), keras.layers.Dense(D)])
     enc.set_weights([_r.normal(0, 0.2, (D, 2)).astype("float32"), np.array([0.3, 0.7], "float32")])
-    dec.set_weights([_r.normal(0, scale, (1, 8)).astype("float32"), _r.normal(0, 0.5, 8).astype("float32"),
-                     _r.normal(0, scale, (8, D)).astype("float32"), (_r.normal(0, 0.5, D) + decoder_bias).astype("float32")])
+    dec.set_weights(
+        [
+            _r.normal(0, scale, (1, 8)).astype("float32"),
+            _r.normal(0, 0.5, 8).astype("float32"),
+            _r.normal(0, scale, (8, D)).astype("float32"),
+            (_r.normal(0, 0.5, D) + decoder_bias).astype("float32"),
+        ]
+    )
     return VAEBase(enc, dec)
 
 
@@ -568,7 +702,9 @@ def _wrong_limits(model, x):
     we, be = (w.astype("float64") for w in model.encoder.get_weights())
     m, v = (x @ we + be).T
     log_q = -0.5 * (z[:, 0] - m[:, None]) ** 2 / np.exp(v[:, None]) - 0.5 * v[:, None] - 0.5 * np.log(2 * np.pi)
-    no_q = np.log(np.sum(np.exp(log_lik - 0.5 * z[:, 0] ** 2 - 0.5 * np.log(2 * np.pi) + log_q), axis=1) * (z[1, 0] - z[0, 0]))
+    no_q = np.log(
+        np.sum(np.exp(log_lik - 0.5 * z[:, 0] ** 2 - 0.5 * np.log(2 * np.pi) + log_q), axis=1) * (z[1, 0] - z[0, 0])
+    )
     return [(no_q, "the proposal term -log q(z | x) is missing from the log-weights.")]
 
 
@@ -577,38 +713,71 @@ _x = (np.random.default_rng(1).random((6, 5)) < 0.5).astype("float32")
 _log_px, _elbo, _sd = _exact(_model, _x.astype("float64"))
 _est = checks.as_array(iwae_log_likelihood(_model, tf.constant(_x), 2000, seed=0), "iwae_log_likelihood")
 # Tolerance: 2.5 times the largest error of a correct estimator over 30 seeds (0.10 nats).
-checks.assert_close(_est, _log_px, "L_2000 for a 1-D latent model (exact log p(x) by quadrature)", rtol=0, atol=0.25,
-                    hints=[(_elbo, "that is the ELBO: average the weights inside the log (logsumexp - log k), not the log-weights."),
-                           (_log_px + np.log(2000), "off by log k = log 2000: subtract log k after the logsumexp."),
-                           *_wrong_limits(_model, _x.astype("float64"))])
+checks.assert_close(
+    _est,
+    _log_px,
+    "L_2000 for a 1-D latent model (exact log p(x) by quadrature)",
+    rtol=0,
+    atol=0.25,
+    hints=[
+        (_elbo, "that is the ELBO: average the weights inside the log (logsumexp - log k), not the log-weights."),
+        (_log_px + np.log(2000), "off by log k = log 2000: subtract log k after the logsumexp."),
+        *_wrong_limits(_model, _x.astype("float64")),
+    ],
+)
 ### BEGIN HIDDEN TESTS
 # k = 1 is the ELBO: the average over 400 copies of one image matches the quadrature ELBO.
 _x1 = np.repeat(_x[:1], 400, axis=0)
 _l1 = checks.as_array(iwae_log_likelihood(_model, tf.constant(_x1), 1, seed=3), "iwae_log_likelihood with k = 1")
-checks.assert_within_se(_l1.mean(), _elbo[0], _sd[0] / np.sqrt(400), "the mean of L_1 over 400 copies of one image (the ELBO)")
+checks.assert_within_se(
+    _l1.mean(), _elbo[0], _sd[0] / np.sqrt(400), "the mean of L_1 over 400 copies of one image (the ELBO)"
+)
 # Another model and more images; the bound tightens with k.
 _model = _tiny_model(6)
 _x = (np.random.default_rng(7).random((10, 5)) < 0.5).astype("float32")
 _log_px, _elbo, _sd = _exact(_model, _x.astype("float64"))
 _l10 = checks.as_array(iwae_log_likelihood(_model, tf.constant(_x), 10, seed=1), "iwae_log_likelihood with k = 10")
-_l3000 = checks.as_array(iwae_log_likelihood(_model, tf.constant(_x), 3000, seed=2), "iwae_log_likelihood with k = 3000")
-checks.assert_true(_l10.shape == (10,), f"iwae_log_likelihood should return one value per example, shape (10,); got {_l10.shape}.")
-checks.assert_close(_l3000, _log_px, "L_3000 for a second 1-D latent model", rtol=0, atol=0.25,
-                    hints=[(_elbo, "that is the ELBO: average the weights inside the log (logsumexp - log k), not the log-weights."),
-                           (_log_px + np.log(3000), "off by log k: subtract log k after the logsumexp."),
-                           *_wrong_limits(_model, _x.astype("float64"))])
-checks.assert_true(np.mean(_l10) > np.mean(_elbo) + 0.1 * (np.mean(_log_px) - np.mean(_elbo)),
-                   f"L_10 (mean {np.mean(_l10):.3f}) should be above the ELBO (mean {np.mean(_elbo):.3f}), towards log p(x) "
-                   f"(mean {np.mean(_log_px):.3f}).")
+_l3000 = checks.as_array(
+    iwae_log_likelihood(_model, tf.constant(_x), 3000, seed=2), "iwae_log_likelihood with k = 3000"
+)
+checks.assert_true(
+    _l10.shape == (10,), f"iwae_log_likelihood should return one value per example, shape (10,); got {_l10.shape}."
+)
+checks.assert_close(
+    _l3000,
+    _log_px,
+    "L_3000 for a second 1-D latent model",
+    rtol=0,
+    atol=0.25,
+    hints=[
+        (_elbo, "that is the ELBO: average the weights inside the log (logsumexp - log k), not the log-weights."),
+        (_log_px + np.log(3000), "off by log k: subtract log k after the logsumexp."),
+        *_wrong_limits(_model, _x.astype("float64")),
+    ],
+)
+checks.assert_true(
+    np.mean(_l10) > np.mean(_elbo) + 0.1 * (np.mean(_log_px) - np.mean(_elbo)),
+    f"L_10 (mean {np.mean(_l10):.3f}) should be above the ELBO (mean {np.mean(_elbo):.3f}), towards log p(x) "
+    f"(mean {np.mean(_log_px):.3f}).",
+)
 # Log-weights near -1000: exp() underflows to 0 even in float64, logsumexp does not.
 _model = _tiny_model(4, decoder_bias=-200.0, scale=1.5)
 _x = np.ones((3, 5), "float32")
 _log_px, _elbo, _sd = _exact(_model, _x.astype("float64"))
 _est = checks.as_array(iwae_log_likelihood(_model, tf.constant(_x), 2000, seed=3), "iwae_log_likelihood")
-checks.assert_true(np.all(np.isfinite(_est)), f"iwae_log_likelihood returned {_est} for log-weights near {_log_px.mean():.0f}: "
-                   "the weights underflow to 0 when exponentiated. Use tf.reduce_logsumexp on the log-weights.")
-checks.assert_close(_est, _log_px, "L_2000 when the log-weights are near -1000", rtol=0, atol=0.3,
-                    hints=[(_elbo, "that is the ELBO: average the weights inside the log (logsumexp - log k), not the log-weights.")])
+checks.assert_true(
+    np.all(np.isfinite(_est)),
+    f"iwae_log_likelihood returned {_est} for log-weights near {_log_px.mean():.0f}: "
+    "the weights underflow to 0 when exponentiated. Use tf.reduce_logsumexp on the log-weights.",
+)
+checks.assert_close(
+    _est,
+    _log_px,
+    "L_2000 when the log-weights are near -1000",
+    rtol=0,
+    atol=0.3,
+    hints=[(_elbo, "that is the ELBO: average the weights inside the log (logsumexp - log k), not the log-weights.")],
+)
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -621,6 +790,7 @@ checks.assert_close(_est, _log_px, "L_2000 when the log-weights are near -1000",
 # Compute the posterior means of all the examples in `x` with `model.encode`, their variance across
 # the examples for each unit, and return how many units exceed the threshold. An inactive unit has the
 # same posterior for every image: it carries no information about $x$.
+
 
 # %% solution active_units
 def active_units(model, x, threshold=1e-2):
@@ -639,8 +809,6 @@ def active_units(model, x, threshold=1e-2):
 # %% test active_units points=3
 import keras
 import tensorflow as tf
-
-
 
 
 def _linear_model(scales, log_vars, D):
@@ -666,22 +834,35 @@ _x = np.random.default_rng(0).normal(size=(4000, 6)).astype("float32")
 _x = (_x - _x.mean(0)) / _x.std(0)
 _model = _linear_model([0.0, 0.05, 0.2, 1.0, 3.0], [0.0, 0.0, 0.0, 0.0, np.log(0.0025)], 6)
 _got = _count(active_units(_model, tf.constant(_x)), "active_units")
-_hints = {4: "4 would be right if you compared standard deviations with the threshold, or counted units with large "
-             "posterior variance exp(log_var): use the variance of the posterior means across the examples.",
-          2: "2 is the number of inactive units: count those above the threshold.",
-          5: "5 counts every unit: did you use sampled z instead of the posterior means (their variance includes "
-             "the posterior variance)?",
-          1: "1 counts units with small posterior variance exp(log_var): use the variance of the means across the data."}
-checks.assert_true(_got == 3, f"active_units for a model whose unit means have variances (0, 0.0025, 0.04, 1, 9): expected 3, "
-                   f"got {_got}. " + _hints.get(_got, "Is the variance taken across the examples (axis 0), one value per unit?"))
+_hints = {
+    4: "4 would be right if you compared standard deviations with the threshold, or counted units with large "
+    "posterior variance exp(log_var): use the variance of the posterior means across the examples.",
+    2: "2 is the number of inactive units: count those above the threshold.",
+    5: "5 counts every unit: did you use sampled z instead of the posterior means (their variance includes "
+    "the posterior variance)?",
+    1: "1 counts units with small posterior variance exp(log_var): use the variance of the means across the data.",
+}
+checks.assert_true(
+    _got == 3,
+    f"active_units for a model whose unit means have variances (0, 0.0025, 0.04, 1, 9): expected 3, "
+    f"got {_got}. " + _hints.get(_got, "Is the variance taken across the examples (axis 0), one value per unit?"),
+)
 ### BEGIN HIDDEN TESTS
-checks.assert_true(_count(active_units(_model, tf.constant(_x), threshold=0.5), "active_units") == 2,
-                   "active_units with threshold = 0.5 should count 2 units (variances 1 and 9): is the threshold argument used?")
+checks.assert_true(
+    _count(active_units(_model, tf.constant(_x), threshold=0.5), "active_units") == 2,
+    "active_units with threshold = 0.5 should count 2 units (variances 1 and 9): is the threshold argument used?",
+)
 # A random encoder, against an inline reference (N = 600 examples, 7 units: the variance is over axis 0).
 _r = np.random.default_rng(56)
 _enc = keras.Sequential([keras.Input((8,)), keras.layers.Dense(12, activation="tanh"), keras.layers.Dense(2 * 7)])
-_enc.set_weights([_r.normal(0, 1, (8, 12)).astype("float32"), _r.normal(0, 1, 12).astype("float32"),
-                  _r.normal(0, 0.1, (12, 14)).astype("float32"), _r.normal(0, 1, 14).astype("float32")])
+_enc.set_weights(
+    [
+        _r.normal(0, 1, (8, 12)).astype("float32"),
+        _r.normal(0, 1, 12).astype("float32"),
+        _r.normal(0, 0.1, (12, 14)).astype("float32"),
+        _r.normal(0, 1, 14).astype("float32"),
+    ]
+)
 _model = VAEBase(_enc, keras.Sequential([keras.Input((7,)), keras.layers.Dense(8)]))
 _xr = (_r.random((600, 8)) < 0.5).astype("float32")
 _variances = np.var(np.split(_enc(_xr).numpy().astype("float64"), 2, axis=1)[0], axis=0)
@@ -689,8 +870,11 @@ _sorted = np.sort(_variances)
 _threshold = float(np.sqrt(_sorted[2] * _sorted[3]))  # between two units, far from both
 _expected = int(np.sum(_variances > _threshold))
 _got = _count(active_units(_model, tf.constant(_xr), threshold=_threshold), "active_units")
-checks.assert_true(_got == _expected, f"active_units for a random encoder (variances of the means {np.round(_sorted, 5)}, "
-                   f"threshold {_threshold:.5f}): expected {_expected}, got {_got}.")
+checks.assert_true(
+    _got == _expected,
+    f"active_units for a random encoder (variances of the means {np.round(_sorted, 5)}, "
+    f"threshold {_threshold:.5f}): expected {_expected}, got {_got}.",
+)
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -710,16 +894,22 @@ test_batches = tf.data.Dataset.from_tensor_slices(test_binary).batch(500)
 vae = VAE(*make_networks(784, (256, 128), 16))
 vae.compile(optimizer=keras.optimizers.Adam(2e-3))
 vae(test_binary[:8])  # run once, so that the model is built
-history = training.fit(vae, data.binarized_batches(train_images, 128, seed=config.seed()), config.pick(fast=5, full=30),
-                       validation_data=test_batches)
+history = training.fit(
+    vae,
+    data.binarized_batches(train_images, 128, seed=config.seed()),
+    config.pick(fast=5, full=30),
+    validation_data=test_batches,
+)
 
 # %%
 reconstructions = tf.sigmoid(vae(test_binary[:10])).numpy()
 plotting.image_grid(np.concatenate([test_binary[:10], reconstructions]), 2, 10, "test images and reconstructions")
 plt.show()
-print(f"test ELBO {-history.history['val_neg_elbo'][-1]:.2f} nats; "
-      f"L_100 on 100 test images {float(np.mean(iwae_log_likelihood(vae, test_binary[:100], 100))):.2f} nats; "
-      f"active units {active_units(vae, test_binary)} of 16")
+print(
+    f"test ELBO {-history.history['val_neg_elbo'][-1]:.2f} nats; "
+    f"L_100 on 100 test images {float(np.mean(iwae_log_likelihood(vae, test_binary[:100], 100))):.2f} nats; "
+    f"active units {active_units(vae, test_binary)} of 16"
+)
 
 # %% [markdown]
 # ## A written question (3 points)

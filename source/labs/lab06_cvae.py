@@ -58,6 +58,7 @@ tfd = tfp.distributions
 # You get log-variances $v = \log\sigma^2$, not standard deviations. Return one KL per example (sum over the
 # latent dimensions, not over the batch). With $p = \mathcal N(0, I)$ this is the VAE's KL.
 
+
 # %% solution kl_diag_gaussians
 def kl_diag_gaussians(mean_q, log_var_q, mean_p, log_var_p):
     """KL(q || p) between diagonal Gaussians, one value per example.
@@ -66,7 +67,9 @@ def kl_diag_gaussians(mean_q, log_var_q, mean_p, log_var_p):
     Returns: shape (B,): sum over j of KL(N(mean_q_j, exp(log_var_q_j)) || N(mean_p_j, exp(log_var_p_j))).
     """
     ### BEGIN SOLUTION
-    mean_q, log_var_q, mean_p, log_var_p = (tf.convert_to_tensor(v, tf.float32) for v in (mean_q, log_var_q, mean_p, log_var_p))
+    mean_q, log_var_q, mean_p, log_var_p = (
+        tf.convert_to_tensor(v, tf.float32) for v in (mean_q, log_var_q, mean_p, log_var_p)
+    )
     ratio = (tf.exp(log_var_q) + tf.square(mean_q - mean_p)) / tf.exp(log_var_p)
     return 0.5 * tf.reduce_sum(ratio - 1.0 + log_var_p - log_var_q, axis=-1)
     ### END SOLUTION
@@ -75,23 +78,40 @@ def kl_diag_gaussians(mean_q, log_var_q, mean_p, log_var_p):
 # %% test kl_diag_gaussians points=4
 # Equal distributions: KL = 0. One coordinate: q = N(1, 1), p = N(0, 1): KL = 1/2.
 _z = np.zeros((2, 3), np.float32)
-checks.assert_close(kl_diag_gaussians(_z, _z, _z, _z), [0.0, 0.0], "kl_diag_gaussians of two identical N(0, I) (a batch of 2)")
-checks.assert_close(kl_diag_gaussians([[1.0]], [[0.0]], [[0.0]], [[0.0]]), [0.5], "KL(N(1, 1) || N(0, 1))",
-                    hints=[([1.0], "that is twice the KL: is the factor 1/2 missing?")])
+checks.assert_close(
+    kl_diag_gaussians(_z, _z, _z, _z), [0.0, 0.0], "kl_diag_gaussians of two identical N(0, I) (a batch of 2)"
+)
+checks.assert_close(
+    kl_diag_gaussians([[1.0]], [[0.0]], [[0.0]], [[0.0]]),
+    [0.5],
+    "KL(N(1, 1) || N(0, 1))",
+    hints=[([1.0], "that is twice the KL: is the factor 1/2 missing?")],
+)
 # q = N(0, 1), p = N(0, e^2) (log-variance 2): KL = (e^-2 - 1 + 2) / 2; the reverse is (e^2 - 1 - 2) / 2.
 _kl = 0.5 * (np.exp(-2.0) - 1.0 + 2.0)
-checks.assert_close(kl_diag_gaussians([[0.0]], [[0.0]], [[0.0]], [[2.0]]), [_kl], "KL(N(0, 1) || N(0, e^2)), log_var_p = 2",
-                    hints=[([0.5 * (np.exp(2.0) - 1.0 - 2.0)], "that is KL(p || q): the arguments are swapped."),
-                           ([0.5 * (np.exp(-4.0) - 1.0 + 4.0)], "the log-variance was read as a log standard deviation: sigma^2 = exp(log_var)."),
-                           ([0.5 * (np.exp(2.0) - 1.0 + 2.0)], "the variance ratio is inverted: it is sigma_q^2 / sigma_p^2."),
-                           ([0.0], "that is the KL to N(0, I): use mean_p and log_var_p.")])
+checks.assert_close(
+    kl_diag_gaussians([[0.0]], [[0.0]], [[0.0]], [[2.0]]),
+    [_kl],
+    "KL(N(0, 1) || N(0, e^2)), log_var_p = 2",
+    hints=[
+        ([0.5 * (np.exp(2.0) - 1.0 - 2.0)], "that is KL(p || q): the arguments are swapped."),
+        (
+            [0.5 * (np.exp(-4.0) - 1.0 + 4.0)],
+            "the log-variance was read as a log standard deviation: sigma^2 = exp(log_var).",
+        ),
+        ([0.5 * (np.exp(2.0) - 1.0 + 2.0)], "the variance ratio is inverted: it is sigma_q^2 / sigma_p^2."),
+        ([0.0], "that is the KL to N(0, I): use mean_p and log_var_p."),
+    ],
+)
 ### BEGIN HIDDEN TESTS
 import tensorflow_probability as tfp
 
 
 def _tfp_kl(mq, vq, mp, vp):
     _d = tfp.distributions
-    return _d.kl_divergence(_d.MultivariateNormalDiag(mq, np.exp(0.5 * vq)), _d.MultivariateNormalDiag(mp, np.exp(0.5 * vp))).numpy()
+    return _d.kl_divergence(
+        _d.MultivariateNormalDiag(mq, np.exp(0.5 * vq)), _d.MultivariateNormalDiag(mp, np.exp(0.5 * vp))
+    ).numpy()
 
 
 _rng = np.random.default_rng(61)
@@ -101,24 +121,47 @@ for _B, _d in [(5, 4), (3, 16), (1, 1)]:
     _expected = _tfp_kl(_mq, _vq, _mp, _vp)
     _f = [v.astype(np.float32) for v in (_mq, _vq, _mp, _vp)]
     _what = f"kl_diag_gaussians for a random batch (B = {_B}, d = {_d}) against tfd.kl_divergence"
-    checks.assert_close(kl_diag_gaussians(*_f), _expected, _what, rtol=1e-4, atol=1e-4,
-                        hints=[(_tfp_kl(_mp, _vp, _mq, _vq), "that is KL(p || q): the arguments are swapped."),
-                               (_tfp_kl(_mq, 2 * _vq, _mp, 2 * _vp), "the log-variance was read as a log standard deviation: sigma^2 = exp(log_var)."),
-                               (2 * _expected, "that is twice the KL: is the factor 1/2 missing?"),
-                               (0.5 * np.sum((np.exp(_vp) + (_mq - _mp) ** 2) / np.exp(_vp) - 1 + _vp - _vq, -1),
-                                "the variance ratio is wrong: the first term is (sigma_q^2 + (mu_q - mu_p)^2) / sigma_p^2."),
-                               (0.5 * np.sum(np.exp(_vp) / np.exp(_vq) + (_mq - _mp) ** 2 / np.exp(_vp) - 1 + _vp - _vq, -1),
-                                "the variance ratio is inverted: it is sigma_q^2 / sigma_p^2."),
-                               (0.5 * np.sum(np.exp(_vq) + _mq**2 - 1 - _vq, -1), "that is the KL to N(0, I): use mean_p and log_var_p.")])
+    checks.assert_close(
+        kl_diag_gaussians(*_f),
+        _expected,
+        _what,
+        rtol=1e-4,
+        atol=1e-4,
+        hints=[
+            (_tfp_kl(_mp, _vp, _mq, _vq), "that is KL(p || q): the arguments are swapped."),
+            (
+                _tfp_kl(_mq, 2 * _vq, _mp, 2 * _vp),
+                "the log-variance was read as a log standard deviation: sigma^2 = exp(log_var).",
+            ),
+            (2 * _expected, "that is twice the KL: is the factor 1/2 missing?"),
+            (
+                0.5 * np.sum((np.exp(_vp) + (_mq - _mp) ** 2) / np.exp(_vp) - 1 + _vp - _vq, -1),
+                "the variance ratio is wrong: the first term is (sigma_q^2 + (mu_q - mu_p)^2) / sigma_p^2.",
+            ),
+            (
+                0.5 * np.sum(np.exp(_vp) / np.exp(_vq) + (_mq - _mp) ** 2 / np.exp(_vp) - 1 + _vp - _vq, -1),
+                "the variance ratio is inverted: it is sigma_q^2 / sigma_p^2.",
+            ),
+            (0.5 * np.sum(np.exp(_vq) + _mq**2 - 1 - _vq, -1), "that is the KL to N(0, I): use mean_p and log_var_p."),
+        ],
+    )
 # A KL is never negative, and zero only for equal distributions.
 _m, _v = _rng.normal(size=(4, 3)).astype(np.float32), _rng.normal(size=(4, 3)).astype(np.float32)
-checks.assert_close(kl_diag_gaussians(_m, _v, _m, _v), np.zeros(4), "kl_diag_gaussians(q, q) for a random batch of q (must be 0)", atol=1e-5)
+checks.assert_close(
+    kl_diag_gaussians(_m, _v, _m, _v),
+    np.zeros(4),
+    "kl_diag_gaussians(q, q) for a random batch of q (must be 0)",
+    atol=1e-5,
+)
 _values = checks.as_array(kl_diag_gaussians(_m, _v, _m[::-1], _v[::-1]), "kl_diag_gaussians")
 checks.assert_true(np.all(_values > 0), f"a KL between different Gaussians must be positive; got {_values}.")
 # Summed over the latent dimensions, one value per example: not one number for the whole batch.
 _one = checks.as_array(kl_diag_gaussians(_m, _v, np.zeros_like(_m), np.zeros_like(_v)), "kl_diag_gaussians")
-checks.assert_true(_one.shape == (4,), f"kl_diag_gaussians for a batch of 4 should have shape (4,), got {_one.shape}: "
-                   "sum over the latent dimension (axis -1) only, not over the batch.")
+checks.assert_true(
+    _one.shape == (4,),
+    f"kl_diag_gaussians for a batch of 4 should have shape (4,), got {_one.shape}: "
+    "sum over the latent dimension (axis -1) only, not over the batch.",
+)
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -128,6 +171,7 @@ checks.assert_true(_one.shape == (4,), f"kl_diag_gaussians for a batch of 4 shou
 # one-hot vector of length $C$ (the number of classes) appended after the features. A label passed as a
 # single number would be read as a *quantity* ("9 is three times 3"); a one-hot vector gives each class its
 # own input weights. Return the concatenation as float32.
+
 
 # %% solution condition
 def condition(x, y, num_classes):
@@ -145,14 +189,31 @@ def condition(x, y, num_classes):
 # %% test condition points=2
 _got = condition(np.array([[0.5, 0.25]], np.float32), np.array([2]), 3)
 _shape = checks.as_array(_got, "condition").shape
-checks.assert_true(_shape == (1, 5), f"condition([[0.5, 0.25]], y = [2], num_classes = 3) should have shape (1, 5), got {_shape}"
-                   + (": append a one-hot vector of length num_classes, not the label itself." if _shape == (1, 3) else
-                      ": use num_classes for the depth of the one-hot vector, not a fixed 10." if _shape == (1, 12) else "."))
-checks.assert_close(_got, [[0.5, 0.25, 0.0, 0.0, 1.0]], "condition([[0.5, 0.25]], y = [2], num_classes = 3)",
-                    hints=[([[0.5, 0.25, 2.0]], "the label was appended as a number: append one_hot(y) instead."),
-                           ([[0.0, 0.0, 1.0, 0.5, 0.25]], "the one-hot vector comes after the features, not before.")])
-checks.assert_close(condition(np.zeros((2, 1), np.float32), np.array([0, 1]), 2), [[0.0, 1.0, 0.0], [0.0, 0.0, 1.0]],
-                    "condition(zeros (2, 1), y = [0, 1], num_classes = 2)")
+checks.assert_true(
+    _shape == (1, 5),
+    f"condition([[0.5, 0.25]], y = [2], num_classes = 3) should have shape (1, 5), got {_shape}"
+    + (
+        ": append a one-hot vector of length num_classes, not the label itself."
+        if _shape == (1, 3)
+        else ": use num_classes for the depth of the one-hot vector, not a fixed 10."
+        if _shape == (1, 12)
+        else "."
+    ),
+)
+checks.assert_close(
+    _got,
+    [[0.5, 0.25, 0.0, 0.0, 1.0]],
+    "condition([[0.5, 0.25]], y = [2], num_classes = 3)",
+    hints=[
+        ([[0.5, 0.25, 2.0]], "the label was appended as a number: append one_hot(y) instead."),
+        ([[0.0, 0.0, 1.0, 0.5, 0.25]], "the one-hot vector comes after the features, not before."),
+    ],
+)
+checks.assert_close(
+    condition(np.zeros((2, 1), np.float32), np.array([0, 1]), 2),
+    [[0.0, 1.0, 0.0], [0.0, 0.0, 1.0]],
+    "condition(zeros (2, 1), y = [0, 1], num_classes = 2)",
+)
 ### BEGIN HIDDEN TESTS
 _rng = np.random.default_rng(62)
 for _C, _n, _B in [(10, 784, 6), (4, 3, 9), (7, 1, 1)]:
@@ -160,16 +221,36 @@ for _C, _n, _B in [(10, 784, 6), (4, 3, 9), (7, 1, 1)]:
     _y = _rng.integers(0, _C, _B)
     _expected = np.concatenate([_x, np.eye(_C)[_y]], axis=1)
     _got = checks.as_array(condition(_x, _y, _C), "condition")
-    checks.assert_true(_got.shape == _expected.shape,
-                       f"condition for B = {_B}, n = {_n}, num_classes = {_C} should have shape {_expected.shape}, got {_got.shape}"
-                       + (": use num_classes for the depth of the one-hot vector, not a fixed 10." if _got.shape[-1] == _n + 10 else
-                          ": append a one-hot vector of length num_classes, not the label itself." if _got.shape[-1] == _n + 1 else "."))
-    checks.assert_close(_got, _expected, f"condition for random x (B = {_B}, n = {_n}) and labels with num_classes = {_C}",
-                        hints=[(np.concatenate([_x, np.zeros((_B, _C))], axis=1), "the label part is all zeros: the label is ignored.")])
+    checks.assert_true(
+        _got.shape == _expected.shape,
+        f"condition for B = {_B}, n = {_n}, num_classes = {_C} should have shape {_expected.shape}, got {_got.shape}"
+        + (
+            ": use num_classes for the depth of the one-hot vector, not a fixed 10."
+            if _got.shape[-1] == _n + 10
+            else ": append a one-hot vector of length num_classes, not the label itself."
+            if _got.shape[-1] == _n + 1
+            else "."
+        ),
+    )
+    checks.assert_close(
+        _got,
+        _expected,
+        f"condition for random x (B = {_B}, n = {_n}) and labels with num_classes = {_C}",
+        hints=[
+            (np.concatenate([_x, np.zeros((_B, _C))], axis=1), "the label part is all zeros: the label is ignored.")
+        ],
+    )
 # Labels as a TensorFlow int32 tensor work as well as NumPy int64 ones, and the output is float32.
 _got = condition(tf.constant(_rng.random((3, 2)), tf.float32), tf.constant([3, 0, 1], tf.int32), 4)
-checks.assert_true(tf.convert_to_tensor(_got).dtype == tf.float32, f"condition should return float32, got {tf.convert_to_tensor(_got).dtype}.")
-checks.assert_close(np.asarray(_got)[:, 2:], np.eye(4)[[3, 0, 1]], "the one-hot part of condition for int32 labels [3, 0, 1], num_classes = 4")
+checks.assert_true(
+    tf.convert_to_tensor(_got).dtype == tf.float32,
+    f"condition should return float32, got {tf.convert_to_tensor(_got).dtype}.",
+)
+checks.assert_close(
+    np.asarray(_got)[:, 2:],
+    np.eye(4)[[3, 0, 1]],
+    "the one-hot part of condition for int32 labels [3, 0, 1], num_classes = 4",
+)
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -180,6 +261,7 @@ checks.assert_close(np.asarray(_got)[:, 2:], np.eye(4)[[3, 0, 1]], "the one-hot 
 # label: one hidden `Dense` layer with a ReLU, then a linear output of size $2d$ split into the mean and the
 # log-variance (a log-variance can be any real number, so no activation on the output). Write it as a Keras
 # model: create the layers in `__init__` (after `super().__init__(**kwargs)`), use them in `call`.
+
 
 # %% solution ConditionalPrior
 class ConditionalPrior(keras.Model):
@@ -200,6 +282,7 @@ class ConditionalPrior(keras.Model):
     def call(self, y_onehot):
         mean, log_var = tf.split(self.out(self.hidden_layer(y_onehot)), 2, axis=-1)
         return mean, log_var
+
     ### END SOLUTION
 
 
@@ -207,19 +290,25 @@ class ConditionalPrior(keras.Model):
 import keras
 import tensorflow as tf
 
-
-
 keras.utils.set_random_seed(0)
 _prior = ConditionalPrior(4, 3, hidden=16)
 _out = _prior(tf.eye(4))
-checks.assert_true(isinstance(_out, (tuple, list)) and len(_out) == 2,
-                   f"ConditionalPrior(...)(y_onehot) should return (mean, log_var); got {type(_out).__name__}.")
+checks.assert_true(
+    isinstance(_out, (tuple, list)) and len(_out) == 2,
+    f"ConditionalPrior(...)(y_onehot) should return (mean, log_var); got {type(_out).__name__}.",
+)
 _mean, _log_var = (checks.as_array(v, "ConditionalPrior") for v in _out)
-checks.assert_true(_mean.shape == (4, 3) and _log_var.shape == (4, 3),
-                   f"for 4 one-hot labels and latent_dim = 3, mean and log_var should have shape (4, 3); got {_mean.shape} and {_log_var.shape}.")
-checks.assert_true(len(_prior.trainable_variables) > 0, "ConditionalPrior has no trainable variables: create Dense layers in __init__.")
-checks.assert_true(np.ptp(_mean, axis=0).max() > 1e-4,
-                   "ConditionalPrior gives the same mean for every class: the output must depend on y_onehot.")
+checks.assert_true(
+    _mean.shape == (4, 3) and _log_var.shape == (4, 3),
+    f"for 4 one-hot labels and latent_dim = 3, mean and log_var should have shape (4, 3); got {_mean.shape} and {_log_var.shape}.",
+)
+checks.assert_true(
+    len(_prior.trainable_variables) > 0, "ConditionalPrior has no trainable variables: create Dense layers in __init__."
+)
+checks.assert_true(
+    np.ptp(_mean, axis=0).max() > 1e-4,
+    "ConditionalPrior gives the same mean for every class: the output must depend on y_onehot.",
+)
 
 
 # It must be able to learn any per-class Gaussian: fit the means and log-variances of 4 classes.
@@ -245,14 +334,24 @@ def _fit(prior, target_mean, target_log_var, steps=300):
 _tm = np.array([[2.0, -1.0, 0.5], [-2.0, 1.0, 0.0], [0.0, 3.0, -1.5], [1.0, 1.0, 1.0]], np.float32)
 _tv = np.array([[-2.0, 0.0, 1.0], [0.5, -1.0, -0.5], [0.0, 0.0, 0.0], [-1.5, 1.5, -0.5]], np.float32)
 _m, _v = _fit(_prior, _tm, _tv)
-checks.assert_true(np.abs(_m - _tm).max() < 0.1,
-                   f"after fitting 4 class-specific means, ConditionalPrior's means are off by up to {np.abs(_m - _tm).max():.3f}. "
-                   + ("They are never negative: no activation on the output layer." if _m.min() >= 0 else
-                      "Do the means depend on the label, through trainable layers?"))
-checks.assert_true(np.abs(_v - _tv).max() < 0.1,
-                   f"after fitting 4 class-specific log-variances (some negative), the log_vars are off by up to {np.abs(_v - _tv).max():.3f}. "
-                   + ("They are never negative: a log-variance needs no positive activation (no exp, softplus or relu)."
-                      if _v.min() >= 0 else "Is log_var the second half of a linear output of size 2 * latent_dim?"))
+checks.assert_true(
+    np.abs(_m - _tm).max() < 0.1,
+    f"after fitting 4 class-specific means, ConditionalPrior's means are off by up to {np.abs(_m - _tm).max():.3f}. "
+    + (
+        "They are never negative: no activation on the output layer."
+        if _m.min() >= 0
+        else "Do the means depend on the label, through trainable layers?"
+    ),
+)
+checks.assert_true(
+    np.abs(_v - _tv).max() < 0.1,
+    f"after fitting 4 class-specific log-variances (some negative), the log_vars are off by up to {np.abs(_v - _tv).max():.3f}. "
+    + (
+        "They are never negative: a log-variance needs no positive activation (no exp, softplus or relu)."
+        if _v.min() >= 0
+        else "Is log_var the second half of a linear output of size 2 * latent_dim?"
+    ),
+)
 ### BEGIN HIDDEN TESTS
 # Another size, and each row of the output depends only on its own label.
 keras.utils.set_random_seed(1)
@@ -260,22 +359,34 @@ _prior = ConditionalPrior(10, 5, hidden=32)
 _labels = np.array([3, 3, 7, 0, 7])
 _m1, _v1 = (checks.as_array(v, "ConditionalPrior") for v in _prior(tf.one_hot(_labels, 10)))
 _m2, _v2 = (checks.as_array(v, "ConditionalPrior") for v in _prior(tf.eye(10)))
-checks.assert_true(_m1.shape == (5, 5) and _v1.shape == (5, 5),
-                   f"ConditionalPrior(10, 5) on 5 labels should give (5, 5) outputs; got {_m1.shape} and {_v1.shape}.")
-checks.assert_close(_m1, _m2[_labels], "the means for labels [3, 3, 7, 0, 7] against the means of the 10 classes", rtol=1e-4, atol=1e-5)
-checks.assert_close(_v1, _v2[_labels], "the log_vars for labels [3, 3, 7, 0, 7] against those of the 10 classes", rtol=1e-4, atol=1e-5)
-checks.assert_true(np.ptp(_m2, axis=0).max() > 1e-4, "ConditionalPrior gives the same mean for every class: it ignores y_onehot.")
+checks.assert_true(
+    _m1.shape == (5, 5) and _v1.shape == (5, 5),
+    f"ConditionalPrior(10, 5) on 5 labels should give (5, 5) outputs; got {_m1.shape} and {_v1.shape}.",
+)
+checks.assert_close(
+    _m1, _m2[_labels], "the means for labels [3, 3, 7, 0, 7] against the means of the 10 classes", rtol=1e-4, atol=1e-5
+)
+checks.assert_close(
+    _v1, _v2[_labels], "the log_vars for labels [3, 3, 7, 0, 7] against those of the 10 classes", rtol=1e-4, atol=1e-5
+)
+checks.assert_true(
+    np.ptp(_m2, axis=0).max() > 1e-4, "ConditionalPrior gives the same mean for every class: it ignores y_onehot."
+)
 # The hidden layer has the requested width: 10 -> 32 -> 10 parameters.
 _count = sum(int(np.prod(w.shape)) for w in _prior.trainable_variables)
-checks.assert_true(_count == 10 * 32 + 32 + 32 * 10 + 10,
-                   f"ConditionalPrior(10, 5, hidden=32) should have {10 * 32 + 32 + 32 * 10 + 10} parameters (10 -> 32 ReLU -> 2 * 5); got {_count}.")
+checks.assert_true(
+    _count == 10 * 32 + 32 + 32 * 10 + 10,
+    f"ConditionalPrior(10, 5, hidden=32) should have {10 * 32 + 32 + 32 * 10 + 10} parameters (10 -> 32 ReLU -> 2 * 5); got {_count}.",
+)
 _tm = np.random.default_rng(63).normal(size=(10, 5)).astype(np.float32) * 2
 _tv = np.random.default_rng(64).normal(size=(10, 5)).astype(np.float32)
 _m, _v = _fit(_prior, _tm, _tv, steps=500)
-checks.assert_true(np.abs(_m - _tm).max() < 0.15 and np.abs(_v - _tv).max() < 0.15,
-                   f"ConditionalPrior(10, 5, hidden=32) could not learn 10 random class Gaussians: errors up to "
-                   f"{np.abs(_m - _tm).max():.3f} (means) and {np.abs(_v - _tv).max():.3f} (log-variances). "
-                   "Two separate outputs, mean and log_var, both linear and both depending on the label?")
+checks.assert_true(
+    np.abs(_m - _tm).max() < 0.15 and np.abs(_v - _tv).max() < 0.15,
+    f"ConditionalPrior(10, 5, hidden=32) could not learn 10 random class Gaussians: errors up to "
+    f"{np.abs(_m - _tm).max():.3f} (means) and {np.abs(_v - _tv).max():.3f} (log-variances). "
+    "Two separate outputs, mean and log_var, both linear and both depending on the label?",
+)
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -289,6 +400,7 @@ checks.assert_true(np.abs(_m - _tm).max() < 0.15 and np.abs(_v - _tv).max() < 0.
 # `tfd.Bernoulli(logits=...)` gives the log-probabilities stably (or
 # `tf.nn.sigmoid_cross_entropy_with_logits`). Sum over pixels: the likelihood of an image is a product over
 # its pixels. You may use your `kl_diag_gaussians` (this test uses a reference version of it).
+
 
 # %% solution cvae_negative_elbo
 def cvae_negative_elbo(x, logits, q_mean, q_log_var, p_mean, p_log_var):
@@ -310,8 +422,6 @@ def cvae_negative_elbo(x, logits, q_mean, q_log_var, p_mean, p_log_var):
 import tensorflow as tf
 
 
-
-
 # This test grades cvae_negative_elbo alone: kl_diag_gaussians is replaced by a reference while it runs.
 def _ref_kl(mq, vq, mp, vp):
     mq, vq, mp, vp = (np.asarray(a, np.float64) for a in (mq, vq, mp, vp))
@@ -324,32 +434,75 @@ def _ref_recon(x, logits):
 
 def _check(x, logits, mq, vq, mp, vp, what):
     _result = cvae_negative_elbo(x, logits, mq, vq, mp, vp)
-    checks.assert_true(isinstance(_result, (tuple, list)) and len(_result) == 3,
-                       f"cvae_negative_elbo should return (neg_elbo, recon, kl); got {type(_result).__name__}.")
+    checks.assert_true(
+        isinstance(_result, (tuple, list)) and len(_result) == 3,
+        f"cvae_negative_elbo should return (neg_elbo, recon, kl); got {type(_result).__name__}.",
+    )
     _neg, _rec, _kl = (checks.as_array(v, "cvae_negative_elbo") for v in _result)
     _recon, _kl_ref = _ref_recon(x, logits), _ref_kl(mq, vq, mp, vp)
     _D = x.shape[1]
-    checks.assert_close(_rec, _recon, f"recon {what}", rtol=1e-4, atol=1e-3,
-                        hints=[(_recon / _D, "that is averaged over pixels: sum over the D pixels of each image."),
-                               (-_recon, "the sign is flipped: recon is the NEGATIVE log-likelihood (positive)."),
-                               (_ref_recon(x, 0.5 + 0.5 * np.tanh(0.5 * logits)), "the probabilities were used as logits: pass the logits.")])
-    checks.assert_close(_kl, _kl_ref, f"kl {what}", rtol=1e-4, atol=1e-4,
-                        hints=[(_ref_kl(mq, vq, 0 * mp, 0 * vp), "that is the KL to N(0, I): use the conditional prior p_mean, p_log_var."),
-                               (_ref_kl(mp, vp, mq, vq), "that is KL(p || q): the arguments are swapped.")])
-    checks.assert_close(_neg, _recon + _kl_ref, f"neg_elbo {what}", rtol=1e-4, atol=1e-3,
-                        hints=[(_recon - _kl_ref, "the KL is subtracted: neg_elbo = recon + kl.")])
+    checks.assert_close(
+        _rec,
+        _recon,
+        f"recon {what}",
+        rtol=1e-4,
+        atol=1e-3,
+        hints=[
+            (_recon / _D, "that is averaged over pixels: sum over the D pixels of each image."),
+            (-_recon, "the sign is flipped: recon is the NEGATIVE log-likelihood (positive)."),
+            (
+                _ref_recon(x, 0.5 + 0.5 * np.tanh(0.5 * logits)),
+                "the probabilities were used as logits: pass the logits.",
+            ),
+        ],
+    )
+    checks.assert_close(
+        _kl,
+        _kl_ref,
+        f"kl {what}",
+        rtol=1e-4,
+        atol=1e-4,
+        hints=[
+            (
+                _ref_kl(mq, vq, 0 * mp, 0 * vp),
+                "that is the KL to N(0, I): use the conditional prior p_mean, p_log_var.",
+            ),
+            (_ref_kl(mp, vp, mq, vq), "that is KL(p || q): the arguments are swapped."),
+        ],
+    )
+    checks.assert_close(
+        _neg,
+        _recon + _kl_ref,
+        f"neg_elbo {what}",
+        rtol=1e-4,
+        atol=1e-3,
+        hints=[(_recon - _kl_ref, "the KL is subtracted: neg_elbo = recon + kl.")],
+    )
 
 
 _saved_kl = kl_diag_gaussians
 kl_diag_gaussians = _ref_kl
 try:
     # 2 pixels with logits 0 (probability 1/2 each): recon = 2 log 2; q = p gives kl = 0.
-    _check(np.array([[1.0, 0.0]], np.float32), np.zeros((1, 2), np.float32), np.zeros((1, 1), np.float32), np.zeros((1, 1), np.float32),
-           np.zeros((1, 1), np.float32), np.zeros((1, 1), np.float32), "for x = [1, 0], logits 0, q = p = N(0, 1)")
+    _check(
+        np.array([[1.0, 0.0]], np.float32),
+        np.zeros((1, 2), np.float32),
+        np.zeros((1, 1), np.float32),
+        np.zeros((1, 1), np.float32),
+        np.zeros((1, 1), np.float32),
+        np.zeros((1, 1), np.float32),
+        "for x = [1, 0], logits 0, q = p = N(0, 1)",
+    )
     # q = N(0, 1) and the prior N(2, 1): kl = 2, which the KL to N(0, I) would miss.
-    _check(np.array([[1.0, 1.0, 0.0]], np.float32), np.array([[2.0, -1.0, 0.5]], np.float32), np.zeros((1, 1), np.float32),
-           np.zeros((1, 1), np.float32), np.full((1, 1), 2.0, np.float32), np.zeros((1, 1), np.float32),
-           "for x = [1, 1, 0], logits [2, -1, 0.5], q = N(0, 1), p(z | y) = N(2, 1)")
+    _check(
+        np.array([[1.0, 1.0, 0.0]], np.float32),
+        np.array([[2.0, -1.0, 0.5]], np.float32),
+        np.zeros((1, 1), np.float32),
+        np.zeros((1, 1), np.float32),
+        np.full((1, 1), 2.0, np.float32),
+        np.zeros((1, 1), np.float32),
+        "for x = [1, 1, 0], logits [2, -1, 0.5], q = N(0, 1), p(z | y) = N(2, 1)",
+    )
     ### BEGIN HIDDEN TESTS
     _rng = np.random.default_rng(65)
     for _B, _D, _d in [(6, 20, 3), (4, 784, 8)]:
@@ -359,7 +512,12 @@ try:
         _check(_x, _lg, _mq, _vq, _mp + 1.0, _vp, f"for a random batch (B = {_B}, D = {_D}, d = {_d})")
     # Large logits: the loss stays finite (use the logits, not log(sigmoid)).
     _x = np.array([[1.0, 0.0]], np.float32)
-    _check(_x, np.array([[-120.0, 120.0]], np.float32), *(np.zeros((1, 2), np.float32) for _ in range(4)), "for logits of +-120 against x = [1, 0]")
+    _check(
+        _x,
+        np.array([[-120.0, 120.0]], np.float32),
+        *(np.zeros((1, 2), np.float32) for _ in range(4)),
+        "for logits of +-120 against x = [1, 0]",
+    )
     ### END HIDDEN TESTS
 finally:
     kl_diag_gaussians = _saved_kl
@@ -388,8 +546,11 @@ class FixedPrior:
 
 def make_mlp(inputs, hidden, outputs):
     """A ReLU MLP: inputs -> hidden sizes -> outputs (linear)."""
-    return keras.Sequential([keras.Input((inputs,))] + [keras.layers.Dense(h, activation="relu") for h in hidden]
-                            + [keras.layers.Dense(outputs)])
+    return keras.Sequential(
+        [keras.Input((inputs,))]
+        + [keras.layers.Dense(h, activation="relu") for h in hidden]
+        + [keras.layers.Dense(outputs)]
+    )
 
 
 class CVAEParts(keras.Model):
@@ -411,6 +572,7 @@ class CVAEParts(keras.Model):
 # reparameterised sample $z = \mu_q + e^{v_q / 2} \odot \varepsilon$; decode $[z, \mathrm{onehot}(y)]$ to logits; and
 # evaluate the prior at the labels. Use your `condition` for the concatenations (this test uses a reference
 # version of it).
+
 
 # %% solution cvae_forward
 def cvae_forward(model, x, y, eps):
@@ -435,8 +597,6 @@ import types
 import tensorflow as tf
 
 
-
-
 # This test grades cvae_forward alone: condition is replaced by a reference while it runs.
 def _ref_condition(x, y, num_classes):
     return tf.concat([tf.cast(x, tf.float32), tf.one_hot(tf.cast(y, tf.int32), num_classes)], axis=-1)
@@ -450,12 +610,16 @@ def _linear_model(seed, D, C, d):
 
     def encoder(h):
         h = tf.cast(h, tf.float32)
-        checks.assert_true(h.shape[-1] == D + C, f"the encoder takes [x, one_hot(y)] with {D + C} columns; got {h.shape[-1]}.")
+        checks.assert_true(
+            h.shape[-1] == D + C, f"the encoder takes [x, one_hot(y)] with {D + C} columns; got {h.shape[-1]}."
+        )
         return tf.matmul(h, We)
 
     def decoder(h):
         h = tf.cast(h, tf.float32)
-        checks.assert_true(h.shape[-1] == d + C, f"the decoder takes [z, one_hot(y)] with {d + C} columns; got {h.shape[-1]}.")
+        checks.assert_true(
+            h.shape[-1] == d + C, f"the decoder takes [z, one_hot(y)] with {d + C} columns; got {h.shape[-1]}."
+        )
         return tf.matmul(h, Wd)
 
     def prior(y_onehot):
@@ -484,20 +648,49 @@ def _check(seed, B, D, C, d, what):
     y = r.integers(0, C, B)
     eps = r.normal(size=(B, d)).astype(np.float32)
     result = cvae_forward(model, x, y, eps)
-    checks.assert_true(isinstance(result, (tuple, list)) and len(result) == 5,
-                       f"cvae_forward should return (logits, q_mean, q_log_var, p_mean, p_log_var); got {type(result).__name__}.")
+    checks.assert_true(
+        isinstance(result, (tuple, list)) and len(result) == 5,
+        f"cvae_forward should return (logits, q_mean, q_log_var, p_mean, p_log_var); got {type(result).__name__}.",
+    )
     got = [checks.as_array(v, "cvae_forward") for v in result]
     ref = _reference(weights, x, y, eps, C)
     names = ["q_mean", "q_log_var", "p_mean", "p_log_var"]
-    checks.assert_close(got[1], ref[1], f"q_mean {what}", rtol=1e-4, atol=1e-4,
-                        hints=[(ref[2], "q_mean is the FIRST half of the encoder's output, q_log_var the second.")])
+    checks.assert_close(
+        got[1],
+        ref[1],
+        f"q_mean {what}",
+        rtol=1e-4,
+        atol=1e-4,
+        hints=[(ref[2], "q_mean is the FIRST half of the encoder's output, q_log_var the second.")],
+    )
     for name, g, e in zip(names[1:], got[2:], ref[2:]):
-        checks.assert_close(g, e, f"{name} {what}", rtol=1e-4, atol=1e-4,
-                            hints=[(weights[2][np.zeros_like(y)] if name == "p_mean" else weights[3][np.zeros_like(y)],
-                                    "the prior was evaluated at label 0 for every example: pass one_hot(y).")])
-    checks.assert_close(got[0], ref[0], f"logits {what}", rtol=1e-4, atol=1e-3,
-                        hints=[(_reference(weights, x, y, eps, C, "mean")[0], "z is the posterior mean: add exp(q_log_var / 2) * eps."),
-                               (_reference(weights, x, y, eps, C, "std")[0], "the standard deviation is exp(log_var / 2), not exp(log_var).")])
+        checks.assert_close(
+            g,
+            e,
+            f"{name} {what}",
+            rtol=1e-4,
+            atol=1e-4,
+            hints=[
+                (
+                    weights[2][np.zeros_like(y)] if name == "p_mean" else weights[3][np.zeros_like(y)],
+                    "the prior was evaluated at label 0 for every example: pass one_hot(y).",
+                )
+            ],
+        )
+    checks.assert_close(
+        got[0],
+        ref[0],
+        f"logits {what}",
+        rtol=1e-4,
+        atol=1e-3,
+        hints=[
+            (_reference(weights, x, y, eps, C, "mean")[0], "z is the posterior mean: add exp(q_log_var / 2) * eps."),
+            (
+                _reference(weights, x, y, eps, C, "std")[0],
+                "the standard deviation is exp(log_var / 2), not exp(log_var).",
+            ),
+        ],
+    )
 
 
 _saved_condition = condition
@@ -512,7 +705,9 @@ try:
     _x, _y = np.ones((2, 6), np.float32), np.array([0, 2])
     _a = checks.as_array(cvae_forward(_model, _x, _y, np.zeros((2, 2), np.float32))[0], "cvae_forward")
     _b = checks.as_array(cvae_forward(_model, _x, _y, np.ones((2, 2), np.float32))[0], "cvae_forward")
-    checks.assert_true(np.abs(_a - _b).max() > 1e-3, "cvae_forward gave the same logits for eps = 0 and eps = 1: z must use eps.")
+    checks.assert_true(
+        np.abs(_a - _b).max() > 1e-3, "cvae_forward gave the same logits for eps = 0 and eps = 1: z must use eps."
+    )
     ### END HIDDEN TESTS
 finally:
     condition = _saved_condition
@@ -526,6 +721,7 @@ finally:
 # $[0, 1]$, which look better than binary samples. Draw the noise from `seed`, e.g.
 # `tf.random.stateless_normal([n, d], seed=[seed, 0])`: the same seed gives the same images. Sample from the
 # model's own prior, whatever it is (learned or fixed).
+
 
 # %% solution generate
 def generate(model, y, n, seed=0):
@@ -550,8 +746,6 @@ import types
 import tensorflow as tf
 
 
-
-
 # This test grades generate alone: condition is replaced by a reference while it runs.
 def _ref_condition(x, y, num_classes):
     return tf.concat([tf.cast(x, tf.float32), tf.one_hot(tf.cast(y, tf.int32), num_classes)], axis=-1)
@@ -567,7 +761,9 @@ def _visible_model(means, log_vars, offsets):
 
     def decoder(h):
         h = tf.cast(h, tf.float32)
-        checks.assert_true(h.shape[-1] == d + C, f"the decoder takes [z, one_hot(y)] with {d + C} columns; got {h.shape[-1]}.")
+        checks.assert_true(
+            h.shape[-1] == d + C, f"the decoder takes [z, one_hot(y)] with {d + C} columns; got {h.shape[-1]}."
+        )
         return h[:, :d] + tf.matmul(h[:, d:], offsets)
 
     def prior(y_onehot):
@@ -581,8 +777,10 @@ def _latents(images, offsets, y, what):
     """The z behind each generated image, from its probabilities (checks they are probabilities)."""
     p = checks.as_array(images, what)
     checks.assert_true(p.ndim == 2, f"{what} should return an array of shape (n, D); got shape {p.shape}.")
-    checks.assert_true(p.min() >= 0 and p.max() <= 1,
-                       f"{what} returned values outside [0, 1] (from {p.min():.3g} to {p.max():.3g}): return sigmoid(logits), not the logits.")
+    checks.assert_true(
+        p.min() >= 0 and p.max() <= 1,
+        f"{what} returned values outside [0, 1] (from {p.min():.3g} to {p.max():.3g}): return sigmoid(logits), not the logits.",
+    )
     p = np.clip(p, 1e-6, 1 - 1e-6)
     return np.log(p) - np.log1p(-p) - offsets[y]
 
@@ -591,21 +789,39 @@ def _check(means, log_vars, offsets, y, n, seed, what):
     model = _visible_model(means, log_vars, offsets)
     images = generate(model, y, n, seed=seed)
     z = _latents(images, np.asarray(offsets, np.float32), y, what)
-    checks.assert_true(z.shape == (n, means.shape[1]), f"{what} should return shape {(n, means.shape[1])}; got {z.shape}.")
+    checks.assert_true(
+        z.shape == (n, means.shape[1]), f"{what} should return shape {(n, means.shape[1])}; got {z.shape}."
+    )
     std = np.exp(0.5 * np.asarray(log_vars[y]))
-    checks.assert_true(z.std(axis=0).min() > 0.05 * std.min(),
-                       f"{what}: all {n} images are (almost) the same: draw a different z for each image (noise of shape (n, d)).")
+    checks.assert_true(
+        z.std(axis=0).min() > 0.05 * std.min(),
+        f"{what}: all {n} images are (almost) the same: draw a different z for each image (noise of shape (n, d)).",
+    )
     mean_got, se = z.mean(axis=0), std / np.sqrt(n)
     if not np.all(np.abs(mean_got - means[y]) < 5 * se):
         near = [c for c in range(len(means)) if np.all(np.abs(mean_got - means[c]) < 5 * se)]
-        hint = ("z comes from N(0, I): sample from the model's prior p(z | y) instead." if np.all(np.abs(mean_got) < 5 * se) else
-                f"z comes from the prior of class {near[0]}: evaluate the prior at one_hot(y)." if near else "")
-        checks.assert_true(False, f"{what}: the mean of z should be the prior mean of class {y}, {np.round(means[y], 3)}; "
-                                  f"got {np.round(mean_got, 3)}. {hint}")
+        hint = (
+            "z comes from N(0, I): sample from the model's prior p(z | y) instead."
+            if np.all(np.abs(mean_got) < 5 * se)
+            else f"z comes from the prior of class {near[0]}: evaluate the prior at one_hot(y)."
+            if near
+            else ""
+        )
+        checks.assert_true(
+            False,
+            f"{what}: the mean of z should be the prior mean of class {y}, {np.round(means[y], 3)}; "
+            f"got {np.round(mean_got, 3)}. {hint}",
+        )
     ratio = z.std(axis=0) / std
-    checks.assert_true(np.all(np.abs(ratio - 1) < 0.15),
-                       f"{what}: the standard deviation of z should be exp(log_var / 2) = {np.round(std, 3)}; got {np.round(z.std(axis=0), 3)}."
-                       + (" That is exp(log_var): the standard deviation is exp(log_var / 2)." if np.allclose(z.std(axis=0), std**2, rtol=0.15) else ""))
+    checks.assert_true(
+        np.all(np.abs(ratio - 1) < 0.15),
+        f"{what}: the standard deviation of z should be exp(log_var / 2) = {np.round(std, 3)}; got {np.round(z.std(axis=0), 3)}."
+        + (
+            " That is exp(log_var): the standard deviation is exp(log_var / 2)."
+            if np.allclose(z.std(axis=0), std**2, rtol=0.15)
+            else ""
+        ),
+    )
 
 
 _saved_condition = condition
@@ -628,9 +844,16 @@ try:
     # The same seed gives the same images, another seed other images; n = 1 works.
     _model = _visible_model(_means, _log_vars, _offsets)
     _a, _b, _c = (checks.as_array(generate(_model, 4, 5, seed=s), "generate") for s in (11, 11, 12))
-    checks.assert_true(np.array_equal(_a, _b), "generate with the same seed twice gave different images: draw the noise from seed.")
-    checks.assert_true(not np.allclose(_a, _c), "generate with seeds 11 and 12 gave the same images: draw the noise from seed.")
-    checks.assert_true(checks.as_array(generate(_model, 9, 1, seed=0), "generate").shape == (1, 3), "generate(model, 9, n = 1) should return shape (1, 3).")
+    checks.assert_true(
+        np.array_equal(_a, _b), "generate with the same seed twice gave different images: draw the noise from seed."
+    )
+    checks.assert_true(
+        not np.allclose(_a, _c), "generate with seeds 11 and 12 gave the same images: draw the noise from seed."
+    )
+    checks.assert_true(
+        checks.as_array(generate(_model, 9, 1, seed=0), "generate").shape == (1, 3),
+        "generate(model, 9, n = 1) should return shape (1, 3).",
+    )
     ### END HIDDEN TESTS
 finally:
     condition = _saved_condition
@@ -682,10 +905,16 @@ keras.utils.set_random_seed(config.seed())
 cvae = CVAE(784, 10, 16, [256], prior=ConditionalPrior(10, 16, hidden=64))
 cvae((tf.constant(images[:2]), tf.constant(labels[:2])))  # build
 cvae.compile(optimizer=keras.optimizers.Adam(1e-3))
-history = training.fit(cvae, data.binarized_batches(images, 128, seed=config.seed(), labels=labels),
-                       epochs=config.pick(fast=5, full=30))
-fig = plotting.image_grid(np.stack([generate(cvae, digit, 4, seed=1) for digit in range(10)], axis=1).reshape(-1, 784),
-                          4, 10, size=0.7, title="generate(cvae, digit, 4): one column per digit")
+history = training.fit(
+    cvae, data.binarized_batches(images, 128, seed=config.seed(), labels=labels), epochs=config.pick(fast=5, full=30)
+)
+fig = plotting.image_grid(
+    np.stack([generate(cvae, digit, 4, seed=1) for digit in range(10)], axis=1).reshape(-1, 784),
+    4,
+    10,
+    size=0.7,
+    title="generate(cvae, digit, 4): one column per digit",
+)
 plt.show()
 
 # %% [markdown]

@@ -111,8 +111,10 @@ p_a_given_bc_v = joint_v / joint_v.sum(axis=0, keepdims=True)  # axes a, b, c
 
 print(f"sum of the joint: {joint_v.sum():.15f}")
 print(f"p(b | a) for a = 0, 1: {p_b_given_a_v.round(4).tolist()}   p(b) = {cpt_b.tolist()}")
-print(f"p(a=1 | c=1) = {p_a_given_c[1, 1]:.4f};  p(a=1 | b=0, c=1) = {p_a_given_bc_v[1, 0, 1]:.4f};  "
-      f"p(a=1 | b=1, c=1) = {p_a_given_bc_v[1, 1, 1]:.4f}")
+print(
+    f"p(a=1 | c=1) = {p_a_given_c[1, 1]:.4f};  p(a=1 | b=0, c=1) = {p_a_given_bc_v[1, 0, 1]:.4f};  "
+    f"p(a=1 | b=1, c=1) = {p_a_given_bc_v[1, 1, 1]:.4f}"
+)
 assert abs(joint_v.sum() - 1) < 1e-12, f"expected the DAG factorisation to sum to 1; got {joint_v.sum()}"
 assert np.abs(p_b_given_a_v - cpt_b).max() < 1e-12, f"expected p(b|a) = p(b) = {cpt_b}; got {p_b_given_a_v}"
 dependence = np.abs(p_a_given_bc_v - p_a_given_c[:, None, :]).max()
@@ -142,20 +144,31 @@ assert dependence > 0.01, f"expected a and b to be dependent given c; max |p(a|b
 
 # %%
 cardinality = {"age": 3, "salary": 3, "gender": 2, "ms": 2, "y": 2}
-chain_parents = {"age": [], "salary": ["age"], "gender": ["salary", "age"],
-                 "ms": ["gender", "salary", "age"], "y": ["ms", "gender", "salary", "age"]}
+chain_parents = {
+    "age": [],
+    "salary": ["age"],
+    "gender": ["salary", "age"],
+    "ms": ["gender", "salary", "age"],
+    "y": ["ms", "gender", "salary", "age"],
+}
 expert_parents = {"age": [], "gender": [], "ms": [], "salary": ["age", "ms"], "y": ["salary", "gender"]}
 
 # Nodes on a pentagon, so that no arrow passes through a node.
 angles = np.pi / 2 - 2 * np.pi * np.arange(5) / 5
 positions = {v: (np.cos(t), np.sin(t)) for v, t in zip(["age", "salary", "y", "gender", "ms"], angles)}
 fig, axes = plt.subplots(1, 2, figsize=(10, 4.2), layout="constrained")
-for ax, parents, title in [(axes[0], chain_parents, "full chain rule (10 arrows)"),
-                           (axes[1], expert_parents, "expert DAG (4 arrows)")]:
+for ax, parents, title in [
+    (axes[0], chain_parents, "full chain rule (10 arrows)"),
+    (axes[1], expert_parents, "expert DAG (4 arrows)"),
+]:
     for child, pas in parents.items():
         for parent in pas:
-            ax.annotate("", xy=positions[child], xytext=positions[parent],
-                        arrowprops=dict(arrowstyle="-|>", color="0.35", shrinkA=22, shrinkB=22, mutation_scale=14))
+            ax.annotate(
+                "",
+                xy=positions[child],
+                xytext=positions[parent],
+                arrowprops=dict(arrowstyle="-|>", color="0.35", shrinkA=22, shrinkB=22, mutation_scale=14),
+            )
     for name, (px, py) in positions.items():
         ax.scatter(px, py, s=1900, color="white", edgecolor=plotting.COLORS["p"], linewidth=2, zorder=3)
         ax.text(px, py, name, ha="center", va="center", zorder=4)
@@ -198,8 +211,12 @@ for graph, parents in [("chain rule", chain_parents), ("expert DAG", expert_pare
 
 joint_size = int(np.prod(list(cardinality.values())))
 print(f"\none big table over all {joint_size} configurations: {joint_size} entries, {joint_size - 1} free")
-assert totals["chain rule"] == (138, 71), f"expected (138 entries, 71 free) for the chain rule; got {totals['chain rule']}"
-assert totals["expert DAG"] == (37, 22), f"expected (37 entries, 22 free) for the expert DAG; got {totals['expert DAG']}"
+assert totals["chain rule"] == (138, 71), (
+    f"expected (138 entries, 71 free) for the chain rule; got {totals['chain rule']}"
+)
+assert totals["expert DAG"] == (37, 22), (
+    f"expected (37 entries, 22 free) for the expert DAG; got {totals['expert DAG']}"
+)
 assert totals["chain rule"][1] == joint_size - 1, (
     f"expected the chain rule to have as many free parameters as the full joint table ({joint_size - 1})"
 )
@@ -229,16 +246,20 @@ cpt = {
     "age": np.array([0.30, 0.45, 0.25]),
     "gender": np.array([0.50, 0.50]),
     "ms": np.array([0.55, 0.45]),
-    "salary": np.array([  # p(salary | age, ms), axes age, ms, salary
-        [[0.70, 0.25, 0.05], [0.60, 0.30, 0.10]],
-        [[0.30, 0.50, 0.20], [0.20, 0.50, 0.30]],
-        [[0.20, 0.40, 0.40], [0.10, 0.40, 0.50]],
-    ]),
-    "y": np.array([  # p(y | salary, gender), axes salary, gender, y
-        [[0.80, 0.20], [0.70, 0.30]],
-        [[0.55, 0.45], [0.45, 0.55]],
-        [[0.25, 0.75], [0.15, 0.85]],
-    ]),
+    "salary": np.array(
+        [  # p(salary | age, ms), axes age, ms, salary
+            [[0.70, 0.25, 0.05], [0.60, 0.30, 0.10]],
+            [[0.30, 0.50, 0.20], [0.20, 0.50, 0.30]],
+            [[0.20, 0.40, 0.40], [0.10, 0.40, 0.50]],
+        ]
+    ),
+    "y": np.array(
+        [  # p(y | salary, gender), axes salary, gender, y
+            [[0.80, 0.20], [0.70, 0.30]],
+            [[0.55, 0.45], [0.45, 0.55]],
+            [[0.25, 0.75], [0.15, 0.85]],
+        ]
+    ),
 }
 for name, table in cpt.items():
     assert np.allclose(table.sum(axis=-1), 1.0), f"expected every row of the {name} CPT to sum to 1"
@@ -253,13 +274,15 @@ def y_given(salary, gender):
     return tfd.Categorical(probs=tf.gather_nd(cpt["y"], tf.stack([salary, gender], axis=-1)))
 
 
-model = tfd.JointDistributionNamed({
-    "age": tfd.Categorical(probs=cpt["age"]),
-    "gender": tfd.Categorical(probs=cpt["gender"]),
-    "ms": tfd.Categorical(probs=cpt["ms"]),
-    "salary": salary_given,  # parents found from the argument names: age, ms
-    "y": y_given,  # parents: salary, gender
-})
+model = tfd.JointDistributionNamed(
+    {
+        "age": tfd.Categorical(probs=cpt["age"]),
+        "gender": tfd.Categorical(probs=cpt["gender"]),
+        "ms": tfd.Categorical(probs=cpt["ms"]),
+        "salary": salary_given,  # parents found from the argument names: age, ms
+        "y": y_given,  # parents: salary, gender
+    }
+)
 print(model)
 print("sampled in the order:", [name for name, _ in model.resolve_graph()])
 draws = model.sample(5, seed=(config.seed(), 1))
@@ -337,8 +360,12 @@ codes = np.ravel_multi_index([samples[v].numpy() for v in names], [cardinality[v
 freq = np.bincount(codes, minlength=len(configs)) / n_samples
 probs = table.ravel()
 z_scores = (freq - probs) / np.sqrt(probs * (1 - probs) / n_samples)
-print(f"{n_samples} ancestral samples in {elapsed:.2f} s; largest |z| over 72 configurations: {np.abs(z_scores).max():.2f}")
-assert np.abs(z_scores).max() < 5, f"expected every frequency within 5 SE of its probability; got |z| = {np.abs(z_scores).max():.2f}"
+print(
+    f"{n_samples} ancestral samples in {elapsed:.2f} s; largest |z| over 72 configurations: {np.abs(z_scores).max():.2f}"
+)
+assert np.abs(z_scores).max() < 5, (
+    f"expected every frequency within 5 SE of its probability; got |z| = {np.abs(z_scores).max():.2f}"
+)
 
 fig, ax = plt.subplots(figsize=(6.4, 3.6))
 se = np.sqrt(probs * (1 - probs) / n_samples)
@@ -380,7 +407,9 @@ print(f"prior      p(age)            = {cpt['age'].round(4)}")
 print(f"likelihood p(e | age)        = {likelihood.round(4)}")
 print(f"evidence   p(e)              = {p_e:.4f}")
 print(f"posterior  p(age | e)        = {post_age.round(4)}")
-assert np.allclose(post_age, post_bayes, rtol=1e-12), f"expected Bayes' theorem {post_bayes} to match the slice {post_age}"
+assert np.allclose(post_age, post_bayes, rtol=1e-12), (
+    f"expected Bayes' theorem {post_bayes} to match the slice {post_age}"
+)
 assert abs(post_age.sum() - 1) < 1e-12, f"expected a normalised posterior; it sums to {post_age.sum()}"
 
 # %% [markdown]
@@ -496,9 +525,13 @@ per_point = np.exp(-0.5 * (x_gmm[:n_check, None] - mu_draws[:, None, :]) ** 2) /
 likelihoods = np.prod(per_point.mean(axis=2), axis=1)  # p(x | mu) for each draw
 mc_mean, mc_se = likelihoods.mean(), likelihoods.std(ddof=1) / np.sqrt(n_mu)
 exact = np.exp(log_evidence(x_gmm[:n_check]))
-print(f"n = {n_check}: enumeration p(x) = {exact:.6e};  Monte Carlo over mu = {mc_mean:.6e} ± {mc_se:.1e}"
-      f"  ({(mc_mean - exact) / mc_se:+.2f} SE)")
-assert abs(mc_mean - exact) < 4 * mc_se, f"expected Monte Carlo within 4 SE ({4 * mc_se:.2e}) of {exact:.6e}; got {mc_mean:.6e}"
+print(
+    f"n = {n_check}: enumeration p(x) = {exact:.6e};  Monte Carlo over mu = {mc_mean:.6e} ± {mc_se:.1e}"
+    f"  ({(mc_mean - exact) / mc_se:+.2f} SE)"
+)
+assert abs(mc_mean - exact) < 4 * mc_se, (
+    f"expected Monte Carlo within 4 SE ({4 * mc_se:.2e}) of {exact:.6e}; got {mc_mean:.6e}"
+)
 
 # %% [markdown]
 # **The blow-up, measured.** Time the exact enumeration for $n = 1, 2, \dots$ points ($K = 3$). Each extra
@@ -530,13 +563,16 @@ per_term = np.median(seconds[fit] / K ** ns[fit].astype(float))
 print(f"\nfitted growth factor per extra point: {growth:.2f}  (K = {K})")
 for n_big in (20, 50, 100):
     years = per_term * float(K) ** n_big / (3600 * 24 * 365)
-    print(f"n = {n_big:3d}: K^n = {float(K) ** n_big:.1e} terms, about {years:.1e} years at {1e6 * per_term:.0f} us per term")
+    print(
+        f"n = {n_big:3d}: K^n = {float(K) ** n_big:.1e} terms, about {years:.1e} years at {1e6 * per_term:.0f} us per term"
+    )
 
 # %%
 fig, ax = plt.subplots()
 ax.semilogy(ns, seconds, "o", color=plotting.COLORS["q"], label="exact enumeration (measured)")
-ax.semilogy(ns[fit], np.exp(intercept + slope * ns[fit]), color=plotting.COLORS["p"],
-            label=f"fit: time ∝ {growth:.2f}$^n$")
+ax.semilogy(
+    ns[fit], np.exp(intercept + slope * ns[fit]), color=plotting.COLORS["p"], label=f"fit: time ∝ {growth:.2f}$^n$"
+)
 ax.set_xlabel("number of data points n")
 ax.set_ylabel("seconds")
 ax.set_title(f"Exact evidence of a Bayesian GMM (K = {K}): O(K^n)")

@@ -68,7 +68,9 @@ print(f"mode: {config.mode().upper()}")
 w1, sigma1, x1 = 1.5, 0.8, 2.0  # the 1-D model and one observation
 z_grid = np.linspace(-8, 8, 16_001)
 dz = z_grid[1] - z_grid[0]
-log_joint_grid = tfd.Normal(np.float64(0.0), 1.0).log_prob(z_grid).numpy() + tfd.Normal(w1 * z_grid, sigma1).log_prob(x1).numpy()
+log_joint_grid = (
+    tfd.Normal(np.float64(0.0), 1.0).log_prob(z_grid).numpy() + tfd.Normal(w1 * z_grid, sigma1).log_prob(x1).numpy()
+)
 evidence_quadrature = np.sum(np.exp(log_joint_grid)) * dz
 log_px1 = float(tfd.Normal(np.float64(0.0), np.sqrt(w1**2 + sigma1**2)).log_prob(x1))
 post_mean1, post_var1 = w1 * x1 / (w1**2 + sigma1**2), sigma1**2 / (w1**2 + sigma1**2)
@@ -79,7 +81,9 @@ grid_var = np.sum((z_grid - grid_mean) ** 2 * posterior_grid) * dz
 print(f"log p(x): quadrature {np.log(evidence_quadrature):.10f}, closed form {log_px1:.10f}")
 print(f"posterior mean: grid {grid_mean:.10f}, closed form {post_mean1:.10f}")
 print(f"posterior var:  grid {grid_var:.10f}, closed form {post_var1:.10f}")
-assert abs(np.log(evidence_quadrature) - log_px1) < 1e-9, f"expected log p(x) = {log_px1}, got {np.log(evidence_quadrature)}"
+assert abs(np.log(evidence_quadrature) - log_px1) < 1e-9, (
+    f"expected log p(x) = {log_px1}, got {np.log(evidence_quadrature)}"
+)
 assert abs(grid_mean - post_mean1) < 1e-9, f"expected the posterior mean {post_mean1}, got {grid_mean}"
 assert abs(grid_var - post_var1) < 1e-9, f"expected the posterior variance {post_var1}, got {grid_var}"
 
@@ -103,8 +107,10 @@ naive = likelihoods.mean()
 naive_se = likelihoods.std() / np.sqrt(n_ancestral)
 exact_far = float(tfd.Normal(np.float64(0.0), np.sqrt(w1**2 + sigma1**2)).prob(x_far))
 ess = likelihoods.sum() ** 2 / np.sum(likelihoods**2)
-print(f"p(x = {x_far}): naive Monte Carlo {naive:.3e} ± {naive_se:.1e}, exact {exact_far:.3e}; "
-      f"effective sample size {ess:.0f} of {n_ancestral}")
+print(
+    f"p(x = {x_far}): naive Monte Carlo {naive:.3e} ± {naive_se:.1e}, exact {exact_far:.3e}; "
+    f"effective sample size {ess:.0f} of {n_ancestral}"
+)
 assert abs(naive - exact_far) < 5 * naive_se, f"expected the naive estimate within 5 SE of {exact_far}, got {naive}"
 assert ess < 0.05 * n_ancestral, f"expected under 5% of the prior samples to matter, got an ESS of {ess:.0f}"
 
@@ -124,8 +130,12 @@ axes[0].set_ylabel("z")
 axes[0].set_title("joint p(x, z)")
 axes[0].legend(frameon=False)
 view = np.abs(z_grid) <= 4
-plotting.densities(axes[1], z_grid[view], {"prior p(z)": np.exp(-0.5 * z_grid[view] ** 2) / np.sqrt(2 * np.pi),
-                                           "posterior p(z | x)": posterior_grid[view]}, title=f"prior and posterior at x = {x1}")
+plotting.densities(
+    axes[1],
+    z_grid[view],
+    {"prior p(z)": np.exp(-0.5 * z_grid[view] ** 2) / np.sqrt(2 * np.pi), "posterior p(z | x)": posterior_grid[view]},
+    title=f"prior and posterior at x = {x1}",
+)
 axes[1].set_xlabel("z")
 plt.show()
 
@@ -165,7 +175,11 @@ plt.show()
 q1 = tfd.Normal(np.float64(0.5), 0.6)
 n_is = config.pick(fast=50_000, full=500_000)
 z_q = q1.sample(n_is, seed=(config.seed(), 2)).numpy()
-log_w1 = tfd.Normal(np.float64(0.0), 1.0).log_prob(z_q).numpy() + tfd.Normal(w1 * z_q, sigma1).log_prob(x1).numpy() - q1.log_prob(z_q).numpy()
+log_w1 = (
+    tfd.Normal(np.float64(0.0), 1.0).log_prob(z_q).numpy()
+    + tfd.Normal(w1 * z_q, sigma1).log_prob(x1).numpy()
+    - q1.log_prob(z_q).numpy()
+)
 weights = np.exp(log_w1)
 p_hat, p_hat_se = weights.mean(), weights.std() / np.sqrt(n_is)
 elbo_hat, elbo_se = log_w1.mean(), log_w1.std() / np.sqrt(n_is)
@@ -208,12 +222,16 @@ post_cov = np.linalg.inv(post_precision)
 post_mean = post_cov @ W.T @ (x - b) / sigma**2
 posterior = tfd.MultivariateNormalTriL(post_mean, np.linalg.cholesky(post_cov))
 prior = tfd.MultivariateNormalDiag(np.zeros(d), np.ones(d))
-print(f"log p(x) = {log_px:.6f};  posterior mean {np.round(post_mean, 4)}, "
-      f"correlation {post_cov[0, 1] / np.sqrt(post_cov[0, 0] * post_cov[1, 1]):+.3f}")
+print(
+    f"log p(x) = {log_px:.6f};  posterior mean {np.round(post_mean, 4)}, "
+    f"correlation {post_cov[0, 1] / np.sqrt(post_cov[0, 0] * post_cov[1, 1]):+.3f}"
+)
 
 # Schur complement: Cov(z | x) = I - W^T (W W^T + sigma^2 I)^-1 W must equal the precision-form covariance.
 schur = np.eye(d) - W.T @ np.linalg.solve(W @ W.T + sigma**2 * np.eye(D), W)
-assert np.allclose(schur, post_cov, atol=1e-12), f"expected the two posterior covariances to agree, got {schur} vs {post_cov}"
+assert np.allclose(schur, post_cov, atol=1e-12), (
+    f"expected the two posterior covariances to agree, got {schur} vs {post_cov}"
+)
 
 
 def log_likelihood(z):
@@ -239,8 +257,11 @@ z = q.sample(n_mc, seed=(config.seed(), 3)).numpy()
 form_joint = log_likelihood(z) + prior.log_prob(z).numpy() - q.log_prob(z).numpy()  # log p(x,z) - log q(z)
 form_joint_entropy = log_likelihood(z) + prior.log_prob(z).numpy() + float(q.entropy())  # log p(x,z) + H[q]
 form_recon_kl = log_likelihood(z) - float(tfd.kl_divergence(q, prior))  # log p(x|z) - KL(q || p(z))
-for name, values in [("E[log p(x,z) - log q(z)]", form_joint), ("E[log p(x,z)] + H[q]", form_joint_entropy),
-                     ("E[log p(x|z)] - KL(q||p(z))", form_recon_kl)]:
+for name, values in [
+    ("E[log p(x,z) - log q(z)]", form_joint),
+    ("E[log p(x,z)] + H[q]", form_joint_entropy),
+    ("E[log p(x|z)] - KL(q||p(z))", form_recon_kl),
+]:
     print(f"{name:30s} = {values.mean():.4f} ± {values.std() / np.sqrt(n_mc):.4f}")
 exact = elbo_closed_form(q)
 # E_q[log p(x, z)] = E_q[log p(x | z)] + E_q[log N(z; 0, I)], and E_q[log N(z; 0, I)] = -d/2 log(2 pi) - sum(m^2 + s^2)/2.
@@ -249,8 +270,12 @@ exact_entropy_form = reconstruction_closed_form(q) + expected_log_prior + float(
 print(f"closed form: reconstruction - KL = {exact:.6f};  E[log p(x,z)] + H[q] = {exact_entropy_form:.6f}")
 for values in (form_joint, form_joint_entropy, form_recon_kl):
     se = values.std() / np.sqrt(n_mc)
-    assert abs(values.mean() - exact) < 5 * se, f"expected {exact:.4f} within 5 SE ({5 * se:.4f}), got {values.mean():.4f}"
-assert abs(exact_entropy_form - exact) < 1e-10, f"expected the two closed forms to agree, got {exact_entropy_form} and {exact}"
+    assert abs(values.mean() - exact) < 5 * se, (
+        f"expected {exact:.4f} within 5 SE ({5 * se:.4f}), got {values.mean():.4f}"
+    )
+assert abs(exact_entropy_form - exact) < 1e-10, (
+    f"expected the two closed forms to agree, got {exact_entropy_form} and {exact}"
+)
 
 # %% [markdown]
 # The two forms give different *estimators* with the same mean. The entropy and the KL are computed
@@ -275,7 +300,9 @@ candidates = {
     "too wide (4 s)": (post_mean, 4 * post_sd),
     "the prior N(0, I)": (np.zeros(d), np.ones(d)),
 }
-print(f"{'q':22s} {'ELBO (MC)':>18s} {'ELBO (exact)':>13s} {'KL(q||post)':>12s} {'ELBO + KL':>11s}   log p(x) = {log_px:.6f}")
+print(
+    f"{'q':22s} {'ELBO (MC)':>18s} {'ELBO (exact)':>13s} {'KL(q||post)':>12s} {'ELBO + KL':>11s}   log p(x) = {log_px:.6f}"
+)
 for seed, (name, (m, s)) in enumerate(candidates.items()):
     q = tfd.MultivariateNormalDiag(m, s)
     z = q.sample(n_mc, seed=(config.seed(), 10 + seed)).numpy()
@@ -284,7 +311,9 @@ for seed, (name, (m, s)) in enumerate(candidates.items()):
     kl_post = float(tfd.kl_divergence(q, posterior))
     exact = elbo_closed_form(q)
     print(f"{name:22s} {estimate:10.4f} ± {se:.4f} {exact:13.4f} {kl_post:12.4f} {exact + kl_post:11.6f}")
-    assert abs(estimate + kl_post - log_px) < 5 * se, f"{name}: expected MC ELBO + KL = {log_px} within 5 SE, got {estimate + kl_post}"
+    assert abs(estimate + kl_post - log_px) < 5 * se, (
+        f"{name}: expected MC ELBO + KL = {log_px} within 5 SE, got {estimate + kl_post}"
+    )
     assert abs(exact + kl_post - log_px) < 1e-9, f"{name}: expected ELBO + KL = {log_px} exactly, got {exact + kl_post}"
     assert exact < log_px, f"{name}: expected the ELBO below log p(x), got {exact} >= {log_px}"
 
@@ -315,8 +344,14 @@ def draw(m, s):
     elbo = elbo_1d(m, s)
     gap = float(tfd.kl_divergence(tfd.Normal(np.float64(m), s), posterior1))
     fig, axes = plt.subplots(1, 2, figsize=(11, 3.6), gridspec_kw={"width_ratios": [2, 1]}, layout="constrained")
-    plotting.densities(axes[0], z_view, {"p(z | x) posterior": posterior1.prob(z_view).numpy(),
-                                         "q(z)": tfd.Normal(np.float64(m), s).prob(z_view).numpy()})
+    plotting.densities(
+        axes[0],
+        z_view,
+        {
+            "p(z | x) posterior": posterior1.prob(z_view).numpy(),
+            "q(z)": tfd.Normal(np.float64(m), s).prob(z_view).numpy(),
+        },
+    )
     axes[0].plot(z_view, tfd.Normal(np.float64(0.0), 1.0).prob(z_view).numpy(), ":", color="gray", label="prior p(z)")
     axes[0].legend(frameon=False)
     axes[0].set_xlabel("z")
@@ -341,14 +376,24 @@ m_grid = np.linspace(-1.0, 2.5, 351)
 s_grid = np.linspace(0.1, 1.5, 281)
 elbo_grid = elbo_1d(m_grid[:, None], s_grid[None, :])
 i, j = np.unravel_index(elbo_grid.argmax(), elbo_grid.shape)
-print(f"grid argmax: m = {m_grid[i]:.3f}, s = {s_grid[j]:.3f} (posterior {post_mean1:.3f}, {np.sqrt(post_var1):.3f}); "
-      f"max ELBO {elbo_grid.max():.6f}, log p(x) {log_px1:.6f}")
+print(
+    f"grid argmax: m = {m_grid[i]:.3f}, s = {s_grid[j]:.3f} (posterior {post_mean1:.3f}, {np.sqrt(post_var1):.3f}); "
+    f"max ELBO {elbo_grid.max():.6f}, log p(x) {log_px1:.6f}"
+)
 assert elbo_grid.max() <= log_px1 + 1e-12, "expected the ELBO never to exceed log p(x)"
 assert abs(m_grid[i] - post_mean1) <= 0.01 and abs(s_grid[j] - np.sqrt(post_var1)) <= 0.005, (
     f"expected the maximiser at the posterior ({post_mean1:.3f}, {np.sqrt(post_var1):.3f}), got ({m_grid[i]:.3f}, {s_grid[j]:.3f})"
 )
 fig, ax = plt.subplots(figsize=(6.4, 3.8))
-filled = ax.contourf(m_grid, s_grid, (log_px1 - elbo_grid).T, levels=np.geomspace(1e-3, 30, 16), norm="log", cmap="viridis_r", extend="both")
+filled = ax.contourf(
+    m_grid,
+    s_grid,
+    (log_px1 - elbo_grid).T,
+    levels=np.geomspace(1e-3, 30, 16),
+    norm="log",
+    cmap="viridis_r",
+    extend="both",
+)
 ax.plot(post_mean1, np.sqrt(post_var1), "w*", markersize=14)
 ax.set_xlabel("q mean m")
 ax.set_ylabel("q std s")
@@ -482,8 +527,12 @@ n_independent = len(locs[tail]) / 20
 mean_se = np.std(locs[tail], axis=0) / np.sqrt(n_independent) + 1e-3
 cov_se = np.std(covs[tail], axis=0) / np.sqrt(n_independent) + 1e-3
 print(f"tolerances: mean {np.round(5 * mean_se, 4)}, covariance {np.round(5 * cov_se, 4).tolist()}")
-assert np.all(np.abs(fit_mean - post_mean) < 5 * mean_se), f"expected the mean {post_mean} within {5 * mean_se}, got {fit_mean}"
-assert np.all(np.abs(fit_cov - post_cov) < 5 * cov_se), f"expected the covariance {post_cov} within {5 * cov_se}, got {fit_cov}"
+assert np.all(np.abs(fit_mean - post_mean) < 5 * mean_se), (
+    f"expected the mean {post_mean} within {5 * mean_se}, got {fit_mean}"
+)
+assert np.all(np.abs(fit_cov - post_cov) < 5 * cov_se), (
+    f"expected the covariance {post_cov} within {5 * cov_se}, got {fit_cov}"
+)
 assert kl_fit < 1e-2, f"expected KL(q || posterior) < 0.01 after SVI, got {kl_fit}"
 
 # %%
@@ -495,8 +544,10 @@ axes[0].set_xlabel("step")
 axes[0].set_ylabel("nats")
 axes[0].set_title("stochastic VI")
 axes[0].legend(frameon=False)
-g1, g2 = np.meshgrid(np.linspace(post_mean[0] - 3 * post_sd[0], post_mean[0] + 3 * post_sd[0], 200),
-                     np.linspace(post_mean[1] - 3 * post_sd[1], post_mean[1] + 3 * post_sd[1], 200))
+g1, g2 = np.meshgrid(
+    np.linspace(post_mean[0] - 3 * post_sd[0], post_mean[0] + 3 * post_sd[0], 200),
+    np.linspace(post_mean[1] - 3 * post_sd[1], post_mean[1] + 3 * post_sd[1], 200),
+)
 grid = np.stack([g1, g2], axis=-1)
 axes[1].contour(g1, g2, posterior.prob(grid).numpy(), levels=5, colors=plotting.COLORS["p"])
 axes[1].contour(g1, g2, fitted.prob(grid).numpy(), levels=5, colors=plotting.COLORS["q"], linestyles="--")
@@ -548,7 +599,9 @@ for n_samples in [1, 10, 100]:
     print(f"{n_samples:9d} {var_reparam:12.4g} {var_score:12.4g} {var_score / var_reparam:8.0f}")
     # A sample variance from R replicates has a relative standard error of about sqrt(2 / R) (more for
     # heavy tails): a factor of 20 is far outside that noise.
-    assert var_score > 20 * var_reparam, f"n = {n_samples}: expected the score-function variance >> reparam, got {var_score} vs {var_reparam}"
+    assert var_score > 20 * var_reparam, (
+        f"n = {n_samples}: expected the score-function variance >> reparam, got {var_score} vs {var_reparam}"
+    )
 
 # %% [markdown]
 # The picture for one replicate set ($n = 10$ draws per estimate): both histograms centre on the exact

@@ -61,15 +61,19 @@ print(f"mode: {config.mode().upper()}")
 # **Ancestral sampling** draws the parents first: $\mu$, then $c$, then $x$ given both. TFP's
 # `JointDistributionNamed` does exactly that. Check: its `log_prob` equals the sum above, written out.
 
+
 # %%
 def gmm_model(K, n, sigma2):
     """The Bayesian GMM as a TFP joint distribution over mu (K,), c (n,) and x (n,)."""
-    return tfd.JointDistributionNamed(dict(
-        mu=tfd.Sample(tfd.Normal(tf.constant(0.0, F64), math.sqrt(sigma2)), K),
-        c=tfd.Sample(tfd.Categorical(logits=tf.zeros(K, F64)), n),
-        x=lambda c, mu: tfd.Independent(
-            tfd.Normal(tf.gather(mu, c, batch_dims=len(c.shape) - 1), tf.constant(1.0, F64)), 1),
-    ))
+    return tfd.JointDistributionNamed(
+        dict(
+            mu=tfd.Sample(tfd.Normal(tf.constant(0.0, F64), math.sqrt(sigma2)), K),
+            c=tfd.Sample(tfd.Categorical(logits=tf.zeros(K, F64)), n),
+            x=lambda c, mu: tfd.Independent(
+                tfd.Normal(tf.gather(mu, c, batch_dims=len(c.shape) - 1), tf.constant(1.0, F64)), 1
+            ),
+        )
+    )
 
 
 def log_joint_by_hand(x, c, mu, sigma2):
@@ -141,6 +145,7 @@ plt.show()
 # Check 1: for one fixed assignment, the Gaussian formula agrees with a Monte Carlo average of
 # $p(x \mid c, \mu)$ over prior draws of $\mu$.
 
+
 # %%
 def log_evidence_given_assignment(x, A, sigma2):
     """log N(x; 0, I + sigma2 A A^T) for one or a batch of assignment matrices A (..., n, K)."""
@@ -167,6 +172,7 @@ assert abs(closed - mc) < 5 * mc_se, f"expected the closed form {closed} within 
 # Check 2: the full evidence by enumeration against an independent Monte Carlo estimate that sums out
 # each $c_i$ inside the likelihood, $p(x) = \mathbb E_{\mu \sim p(\mu)}\big[\prod_i \frac1K\sum_k \mathcal N(x_i; \mu_k, 1)\big]$.
 
+
 # %%
 def log_evidence_by_enumeration(x, K, sigma2):
     """log p(x) of the Bayesian GMM, summing over all K**n assignments (batched)."""
@@ -178,13 +184,19 @@ def log_evidence_by_enumeration(x, K, sigma2):
 
 
 exact_small = log_evidence_by_enumeration(x_small, K_demo, sigma2_demo)
-per_point = np.log(np.mean(np.exp(-0.5 * np.log(2 * np.pi) - 0.5 * (x_small[None, :, None] - mu_prior[:, None, :]) ** 2), axis=2))
+per_point = np.log(
+    np.mean(np.exp(-0.5 * np.log(2 * np.pi) - 0.5 * (x_small[None, :, None] - mu_prior[:, None, :]) ** 2), axis=2)
+)
 log_lik = per_point.sum(axis=1)
 shift = log_lik.max()
 weights = np.exp(log_lik - shift)
 mc, mc_se = np.log(weights.mean()) + shift, weights.std() / weights.mean() / np.sqrt(n_mc)
-print(f"log p(x) for n = 4, K = 3: enumeration of {K_demo**4} assignments {exact_small:.4f}, Monte Carlo {mc:.4f} ± {mc_se:.4f}")
-assert abs(exact_small - mc) < 5 * mc_se, f"expected enumeration {exact_small} within 5 SE of Monte Carlo {mc} ± {mc_se}"
+print(
+    f"log p(x) for n = 4, K = 3: enumeration of {K_demo**4} assignments {exact_small:.4f}, Monte Carlo {mc:.4f} ± {mc_se:.4f}"
+)
+assert abs(exact_small - mc) < 5 * mc_se, (
+    f"expected enumeration {exact_small} within 5 SE of Monte Carlo {mc} ± {mc_se}"
+)
 
 # %% [markdown]
 # **The blow-up.** Each extra data point multiplies the work by $K$. Timing the enumeration for growing
@@ -245,6 +257,7 @@ plt.show()
 # Check: the closed form against a Monte Carlo estimate of $\mathbb E_q[\log p(x, c, \mu) - \log q(c, \mu)]$,
 # with samples of $q$ and the hand-written joint of section 1.
 
+
 # %%
 def mean_field_elbo(x, q, sigma2):
     """The ELBO of q = {"phi": (n, K), "m": (K,), "s2": (K,)} for data x (n,), as a float."""
@@ -275,7 +288,9 @@ def monte_carlo_elbo(x, q, sigma2, n_samples, rng):
     cumulative = np.cumsum(phi, axis=1)
     for j in range(n_samples):
         c = np.minimum((rng.random((len(x), 1)) > cumulative).sum(axis=1), len(m) - 1)
-        log_q = np.sum(np.log(phi[np.arange(len(x)), c])) + np.sum(-0.5 * np.log(2 * np.pi * s2) - (mus[j] - m) ** 2 / (2 * s2))
+        log_q = np.sum(np.log(phi[np.arange(len(x)), c])) + np.sum(
+            -0.5 * np.log(2 * np.pi * s2) - (mus[j] - m) ** 2 / (2 * s2)
+        )
         values[j] = log_joint_by_hand(x, c, mus[j], sigma2) - log_q
     return values.mean(), values.std() / np.sqrt(n_samples)
 
@@ -325,6 +340,7 @@ assert abs(closed - mc) < 5 * mc_se, f"expected the closed-form ELBO {closed} wi
 # Below, one function per update (TensorFlow, float64). The $\varphi$ update normalises in log space
 # (`tf.nn.log_softmax` subtracts the largest logit before exponentiating, section 8 shows why).
 
+
 # %%
 def assignment_step(x, q):
     logits = tf.constant(x, F64)[:, None] * q["m"] - 0.5 * (q["s2"] + q["m"] ** 2)  # (n, K)
@@ -351,7 +367,9 @@ after_phi = mean_field_elbo(x_draw, q1, sigma2_demo)
 q2 = centre_step(x_draw, q1, sigma2_demo)
 after_mu = mean_field_elbo(x_draw, q2, sigma2_demo)
 print(f"ELBO: random q {before:.4f} -> after phi update {after_phi:.4f} -> after (m, s2) update {after_mu:.4f}")
-assert before <= after_phi <= after_mu, f"expected each update to increase the ELBO; got {before}, {after_phi}, {after_mu}"
+assert before <= after_phi <= after_mu, (
+    f"expected each update to increase the ELBO; got {before}, {after_phi}, {after_mu}"
+)
 
 worst = -np.inf
 for _trial in range(config.pick(fast=60, full=300)):
@@ -388,6 +406,7 @@ assert worst <= 1e-10 * abs(after_mu), f"expected no perturbation to increase th
 #
 # Data: three well-separated clusters.
 
+
 # %%
 def run_cavi(x, q_init, sigma2, max_iter=100, tol=1e-10):
     """CAVI from q_init; returns the list of q after each iteration (q_init first) and the ELBOs."""
@@ -420,7 +439,9 @@ assert np.all(steps >= -1e-9 * np.abs(elbos[:-1])), f"expected a non-decreasing 
 assert len(elbos) - 1 < 100, f"expected convergence within 100 iterations; took {len(elbos) - 1}"
 found = np.sort(path[-1]["m"])
 print("true means:", true_means, " fitted m (sorted):", np.round(found, 3), " s:", np.round(np.sqrt(path[-1]["s2"]), 3))
-assert np.allclose(found, np.sort(true_means), atol=0.3), f"expected the means {true_means} up to permutation; got {found}"
+assert np.allclose(found, np.sort(true_means), atol=0.3), (
+    f"expected the means {true_means} up to permutation; got {found}"
+)
 
 # %% [markdown]
 # ## 6. Watching CAVI work
@@ -435,7 +456,9 @@ assert np.allclose(found, np.sort(true_means), atol=0.3), f"expected the means {
 q_start = {"phi": np.full((n_points, 3), 1 / 3), "m": np.array([4.5, 5.0, 5.5]), "s2": np.ones(3)}
 slow_path, slow_elbos = run_cavi(x_data, q_start, sigma2)
 grid = np.linspace(x_data.min() - 1, x_data.max() + 1, 600)
-assert np.all(np.diff(slow_elbos) >= -1e-9 * np.abs(slow_elbos[:-1])), "expected a non-decreasing ELBO from the poor start"
+assert np.all(np.diff(slow_elbos) >= -1e-9 * np.abs(slow_elbos[:-1])), (
+    "expected a non-decreasing ELBO from the poor start"
+)
 
 
 def draw_iteration(iteration):
@@ -478,8 +501,10 @@ runs = [run_cavi(x_tiny, init_from_data(x_tiny, K_tiny, np.random.default_rng(s)
 best_elbo = max(r[1][-1] for r in runs)
 gap = exact - best_elbo
 print(f"n = {len(x_tiny)}, K = {K_tiny}: log p(x) = {exact:.4f} (enumeration of {K_tiny ** len(x_tiny)} assignments)")
-print(f"best ELBO = {best_elbo:.4f};  gap = {gap:.4f};  log K! = {math.log(math.factorial(K_tiny)):.4f};  "
-      f"gap - log K! = {gap - math.log(math.factorial(K_tiny)):.4f}")
+print(
+    f"best ELBO = {best_elbo:.4f};  gap = {gap:.4f};  log K! = {math.log(math.factorial(K_tiny)):.4f};  "
+    f"gap - log K! = {gap - math.log(math.factorial(K_tiny)):.4f}"
+)
 assert best_elbo <= exact, f"expected ELBO <= log p(x); got ELBO {best_elbo} > {exact}"
 assert abs(gap - math.log(math.factorial(K_tiny))) < 0.2, f"expected a gap close to log 3! = 1.79; got {gap}"
 
@@ -491,8 +516,12 @@ assert abs(gap - math.log(math.factorial(K_tiny))) < 0.2, f"expected a gap close
 for spread in [5.0, 2.0, 1.0, 0.0]:
     x_case = np.array([-1.0, -0.9, 0.0, 0.1, 1.0, 1.1]) * spread
     exact_case = log_evidence_by_enumeration(x_case, K_tiny, sigma2)
-    best_case = max(run_cavi(x_case, init_from_data(x_case, K_tiny, np.random.default_rng(s)), sigma2)[1][-1] for s in range(3))
-    print(f"clusters at +-{spread:3.1f}: log p(x) = {exact_case:8.4f}, best ELBO = {best_case:8.4f}, gap = {exact_case - best_case:.4f}")
+    best_case = max(
+        run_cavi(x_case, init_from_data(x_case, K_tiny, np.random.default_rng(s)), sigma2)[1][-1] for s in range(3)
+    )
+    print(
+        f"clusters at +-{spread:3.1f}: log p(x) = {exact_case:8.4f}, best ELBO = {best_case:8.4f}, gap = {exact_case - best_case:.4f}"
+    )
     assert best_case <= exact_case, f"expected ELBO <= log p(x); got {best_case} > {exact_case}"
 
 # %% [markdown]
@@ -514,12 +543,16 @@ with np.errstate(over="ignore", invalid="ignore"):
 stable = assignment_step(x_far, q_fit)["phi"]
 print("naive softmax:\n", naive, "\nlog-sum-exp:\n", np.round(stable, 6))
 assert np.isnan(naive).any(), "expected the naive softmax to give NaN at x = 1e3"
-assert np.all(np.isfinite(stable)) and np.allclose(stable.sum(axis=1), 1), f"expected finite responsibilities; got {stable}"
+assert np.all(np.isfinite(stable)) and np.allclose(stable.sum(axis=1), 1), (
+    f"expected finite responsibilities; got {stable}"
+)
 
 x_outlier = np.append(x_data, 1e3)
 out_path, out_elbos = run_cavi(x_outlier, init_from_data(x_outlier, 3, np.random.default_rng(1)), sigma2)
-print(f"CAVI with an outlier at 1e3: {len(out_elbos) - 1} iterations, final ELBO {out_elbos[-1]:.2f}, "
-      f"m = {np.round(out_path[-1]['m'], 2)}")
+print(
+    f"CAVI with an outlier at 1e3: {len(out_elbos) - 1} iterations, final ELBO {out_elbos[-1]:.2f}, "
+    f"m = {np.round(out_path[-1]['m'], 2)}"
+)
 assert np.all(np.isfinite(out_elbos)), "expected finite ELBOs with a point at 1e3"
 assert np.all(np.diff(out_elbos) >= -1e-9 * np.abs(out_elbos[:-1])), "expected a non-decreasing ELBO with the outlier"
 
@@ -548,7 +581,9 @@ for restart in range(n_restarts):
     restart_rng = np.random.default_rng(restart)
     q_init = {"phi": np.full((200, 5), 0.2), "m": restart_rng.normal(0, 10, size=5), "s2": np.ones(5)}
     restart_path, restart_elbos = run_cavi(x_five, q_init, sigma2_five, max_iter=300)
-    assert np.all(np.diff(restart_elbos) >= -1e-9 * np.abs(restart_elbos[:-1])), f"restart {restart}: the ELBO decreased"
+    assert np.all(np.diff(restart_elbos) >= -1e-9 * np.abs(restart_elbos[:-1])), (
+        f"restart {restart}: the ELBO decreased"
+    )
     finals.append((restart_elbos[-1], np.sort(restart_path[-1]["m"])))
     print(f"restart {restart:2d}: final ELBO {restart_elbos[-1]:9.3f}  sorted m = {np.round(finals[-1][1], 2)}")
 values = np.array([f[0] for f in finals])
@@ -583,6 +618,7 @@ plt.show()
 # their posterior means: this folds the $K!$ identical modes into one. Small case: $K = 2$, $n = 10$,
 # overlapping clusters, then the same with well-separated ones.
 
+
 # %%
 def exact_posterior_moments(x, K, sigma2):
     """Mean and variance of each mu_k under p(mu | x), labels ordered by posterior mean (enumeration)."""
@@ -606,17 +642,23 @@ for label, separation in [("overlapping", 1.5), ("well separated", 4.0)]:
     case_rng = np.random.default_rng(5)
     x_case = np.where(np.arange(10) < 5, -separation, separation) + case_rng.normal(size=10)
     exact_mean, exact_var = exact_posterior_moments(x_case, 2, sigma2_var)
-    best_run = max((run_cavi(x_case, init_from_data(x_case, 2, np.random.default_rng(s)), sigma2_var) for s in range(5)),
-                   key=lambda run: run[1][-1])
+    best_run = max(
+        (run_cavi(x_case, init_from_data(x_case, 2, np.random.default_rng(s)), sigma2_var) for s in range(5)),
+        key=lambda run: run[1][-1],
+    )
     q_best = best_run[0][-1]
     order = np.argsort(q_best["m"])
     ratio = exact_var / q_best["s2"][order]
-    print(f"{label}: exact mean {np.round(exact_mean, 3)}, var {np.round(exact_var, 4)} | "
-          f"mean-field m {np.round(q_best['m'][order], 3)}, s^2 {np.round(q_best['s2'][order], 4)} | ratio {np.round(ratio, 3)}")
+    print(
+        f"{label}: exact mean {np.round(exact_mean, 3)}, var {np.round(exact_var, 4)} | "
+        f"mean-field m {np.round(q_best['m'][order], 3)}, s^2 {np.round(q_best['s2'][order], 4)} | ratio {np.round(ratio, 3)}"
+    )
     if label == "overlapping":
         assert np.all(ratio > 1.1), f"expected mean-field to under-estimate the variance by > 10%; ratios {ratio}"
     else:
-        assert np.all(np.abs(ratio - 1) < 0.01), f"expected nearly exact variances when assignments are certain; ratios {ratio}"
+        assert np.all(np.abs(ratio - 1) < 0.01), (
+            f"expected nearly exact variances when assignments are certain; ratios {ratio}"
+        )
 
 # %% [markdown]
 # When the clusters overlap, the exact posterior variances are clearly larger than the mean-field

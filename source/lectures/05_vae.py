@@ -75,7 +75,9 @@ logits_check = tf.constant([[-200.0, -3.0, 0.0, 2.5, 200.0]])
 x_check = tf.constant([[1.0, 0.0, 1.0, 1.0, 0.0]])
 by_tfp = tfd.Bernoulli(logits=logits_check, dtype=tf.float32).log_prob(x_check).numpy()
 by_formula = (x_check * logits_check - tf.math.softplus(logits_check)).numpy()
-naive = (x_check * tf.math.log(tf.sigmoid(logits_check)) + (1 - x_check) * tf.math.log(1 - tf.sigmoid(logits_check))).numpy()
+naive = (
+    x_check * tf.math.log(tf.sigmoid(logits_check)) + (1 - x_check) * tf.math.log(1 - tf.sigmoid(logits_check))
+).numpy()
 print("tfd.Bernoulli(logits) :", np.round(by_tfp, 4))
 print("x * l - softplus(l)   :", np.round(by_formula, 4))
 print("log sigmoid, naively  :", np.round(naive, 4))
@@ -104,10 +106,14 @@ z_mc = q_check.sample(20_000, seed=(config.seed(), 5))  # (n, 4, d)
 log_ratio = (q_check.log_prob(z_mc) - prior_check.log_prob(z_mc)).numpy()  # (n, 4)
 kl_mc, kl_mc_se = log_ratio.mean(axis=0), log_ratio.std(axis=0) / np.sqrt(len(log_ratio))
 for row in range(4):
-    print(f"q #{row}: closed form {kl_closed[row]:8.3f}   tfd.kl_divergence {kl_tfp[row]:8.3f}   "
-          f"Monte Carlo {kl_mc[row]:8.3f} ± {kl_mc_se[row]:.3f}")
+    print(
+        f"q #{row}: closed form {kl_closed[row]:8.3f}   tfd.kl_divergence {kl_tfp[row]:8.3f}   "
+        f"Monte Carlo {kl_mc[row]:8.3f} ± {kl_mc_se[row]:.3f}"
+    )
 assert np.allclose(kl_closed, kl_tfp, rtol=1e-5), f"expected tfd.kl_divergence = {kl_closed}, got {kl_tfp}"
-assert np.all(np.abs(kl_mc - kl_closed) < 5 * kl_mc_se), f"expected the Monte Carlo KL {kl_mc} within 5 SE of {kl_closed}"
+assert np.all(np.abs(kl_mc - kl_closed) < 5 * kl_mc_se), (
+    f"expected the Monte Carlo KL {kl_mc} within 5 SE of {kl_closed}"
+)
 
 # %% [markdown]
 # ## 3. Data: dynamically binarised MNIST
@@ -130,7 +136,9 @@ test_batches = tf.data.Dataset.from_tensor_slices(test_binary).batch(500)
 print(f"train {train_images.shape}, test {test_binary.shape}; mean pixel on {test_binary.mean():.3f}")
 assert set(np.unique(test_binary)) == {0.0, 1.0}, "expected binary test images"
 assert abs(test_binary.mean() - test_images.mean()) < 0.01, "expected E[binary pixel] = mean intensity"
-fig = plotting.image_grid(np.concatenate([test_images[:8], test_binary[:8]]), 2, 8, "grey levels (top), one binarisation (bottom)")
+fig = plotting.image_grid(
+    np.concatenate([test_images[:8], test_binary[:8]]), 2, 8, "grey levels (top), one binarisation (bottom)"
+)
 plt.show()
 
 # %% [markdown]
@@ -159,10 +167,22 @@ class VAE(keras.Model):
         super().__init__()
         self.latent_dim = latent_dim
         self.warmup_steps = warmup_steps  # KL warm-up (section 9): beta grows linearly from 0 over these steps
-        self.encoder = keras.Sequential([keras.Input((data_dim,)), *[layers.Dense(h, activation="relu") for h in hidden],
-                                         layers.Dense(2 * latent_dim)], name="encoder")
-        self.decoder = keras.Sequential([keras.Input((latent_dim,)), *[layers.Dense(h, activation="relu") for h in reversed(hidden)],
-                                         layers.Dense(data_dim)], name="decoder")
+        self.encoder = keras.Sequential(
+            [
+                keras.Input((data_dim,)),
+                *[layers.Dense(h, activation="relu") for h in hidden],
+                layers.Dense(2 * latent_dim),
+            ],
+            name="encoder",
+        )
+        self.decoder = keras.Sequential(
+            [
+                keras.Input((latent_dim,)),
+                *[layers.Dense(h, activation="relu") for h in reversed(hidden)],
+                layers.Dense(data_dim),
+            ],
+            name="decoder",
+        )
         self.beta = tf.Variable(beta, trainable=False, dtype=tf.float32, name="beta")
         self.noise = tf.random.Generator.from_seed(seed)
         self.trackers = [keras.metrics.Mean(name) for name in ("neg_elbo", "recon", "kl")]
@@ -217,7 +237,9 @@ class VAE(keras.Model):
 
 def compile_vae(model):
     """Adam at this mode's learning rate, with XLA (which Keras turns on by itself only on a GPU)."""
-    model.compile(optimizer=keras.optimizers.Adam(config.pick(fast=2e-3, full=1e-3)), jit_compile=training.jit_compile())
+    model.compile(
+        optimizer=keras.optimizers.Adam(config.pick(fast=2e-3, full=1e-3)), jit_compile=training.jit_compile()
+    )
 
 
 keras.utils.set_random_seed(config.seed())
@@ -245,11 +267,19 @@ recon_terms, kl_terms = (t.numpy() for t in vae.loss_terms(x_batch))
 for tracker in vae.metrics:
     tracker.reset_state()
 logs = vae.track(tf.constant(recon_terms), tf.constant(kl_terms))
-print(f"untrained: recon {recon_terms.mean():.2f} + KL {kl_terms.mean():.3f} = -ELBO {float(logs['neg_elbo']):.2f} nats per image")
-assert np.allclose(recon_by_tfp, recon_by_hand, rtol=1e-4), f"expected the reconstruction {recon_by_hand[:3]}, got {recon_by_tfp[:3]}"
+print(
+    f"untrained: recon {recon_terms.mean():.2f} + KL {kl_terms.mean():.3f} = -ELBO {float(logs['neg_elbo']):.2f} nats per image"
+)
+assert np.allclose(recon_by_tfp, recon_by_hand, rtol=1e-4), (
+    f"expected the reconstruction {recon_by_hand[:3]}, got {recon_by_tfp[:3]}"
+)
 assert np.allclose(kl_terms, kl_by_hand, rtol=1e-4, atol=1e-5), f"expected the KL {kl_by_hand[:3]}, got {kl_terms[:3]}"
-assert abs(float(logs["neg_elbo"]) - float(logs["recon"]) - float(logs["kl"])) < 1e-3, f"expected -ELBO = recon + KL, got {logs}"
-assert abs(recon_terms.mean() - 784 * np.log(2)) < 40, f"expected an untrained decoder near 784 log 2 = 543 nats, got {recon_terms.mean()}"
+assert abs(float(logs["neg_elbo"]) - float(logs["recon"]) - float(logs["kl"])) < 1e-3, (
+    f"expected -ELBO = recon + KL, got {logs}"
+)
+assert abs(recon_terms.mean() - 784 * np.log(2)) < 40, (
+    f"expected an untrained decoder near 784 log 2 = 543 nats, got {recon_terms.mean()}"
+)
 
 # %% [markdown]
 # ## 5. The reparameterisation trick, checked with a tape
@@ -263,6 +293,7 @@ assert abs(recon_terms.mean() - 784 * np.log(2)) < 40, f"expected an untrained d
 #
 # Check with `tf.GradientTape`: the norm of the reconstruction's gradient with respect to each encoder
 # variable, with and without the stop.
+
 
 # %%
 def encoder_gradient_norms(stop):
@@ -282,7 +313,9 @@ through_z, stopped = encoder_gradient_norms(stop=False), encoder_gradient_norms(
 for variable, a, b in zip(vae.encoder.trainable_variables, through_z, stopped):
     print(f"{variable.path:32s} reparameterised {a:10.4f}   stop_gradient {b:6.1f}")
 assert np.all(through_z > 1e-3), f"expected non-zero encoder gradients through the reparameterised z, got {through_z}"
-assert np.all(stopped == 0), f"expected stop_gradient to cut every encoder gradient of the reconstruction, got {stopped}"
+assert np.all(stopped == 0), (
+    f"expected stop_gradient to cut every encoder gradient of the reconstruction, got {stopped}"
+)
 
 # %% [markdown]
 # ## 6. Training
@@ -302,8 +335,10 @@ train_seconds = time.perf_counter() - start
 epochs_run = len(history.history["neg_elbo"])
 test_metrics = vae.evaluate(test_batches, verbose=0, return_dict=True)
 test_elbo = -test_metrics["neg_elbo"]
-print(f"{epochs_run} epochs in {train_seconds:.1f} s; test ELBO {test_elbo:.2f} nats "
-      f"(reconstruction {test_metrics['recon']:.2f}, KL {test_metrics['kl']:.2f})")
+print(
+    f"{epochs_run} epochs in {train_seconds:.1f} s; test ELBO {test_elbo:.2f} nats "
+    f"(reconstruction {test_metrics['recon']:.2f}, KL {test_metrics['kl']:.2f})"
+)
 elbo_floor = config.pick(fast=-130.0, full=-110.0)
 assert test_elbo > elbo_floor, f"expected the test ELBO above {elbo_floor} nats after training, got {test_elbo:.2f}"
 
@@ -341,6 +376,7 @@ plt.show()
 # are around $-100$ nats: their exponentials underflow in float32, so the average is a `logsumexp`
 # minus $\log k$.
 
+
 # %%
 def importance_sampled_log_likelihood(model, images, k, max_samples=40_000, seed=0):
     """Per-image L_k estimates (nats) for float32 binary images (N, 784), in chunks of at most max_samples z's."""
@@ -353,11 +389,13 @@ def importance_sampled_log_likelihood(model, images, k, max_samples=40_000, seed
         eps = generator.normal(tf.concat([[k], tf.shape(q.mean())], axis=0))
         z = q.mean() + q.stddev() * eps  # (k, B, d)
         logits = model.decoder(tf.reshape(z, (-1, model.latent_dim)))  # the decoder takes rank-2 input
-        log_px_z = tfd.Independent(tfd.Bernoulli(logits=tf.reshape(logits, (k, -1, 784)), dtype=tf.float32), 1).log_prob(x)
+        log_px_z = tfd.Independent(
+            tfd.Bernoulli(logits=tf.reshape(logits, (k, -1, 784)), dtype=tf.float32), 1
+        ).log_prob(x)
         log_w = log_px_z + model.prior().log_prob(z) - q.log_prob(z)  # (k, B)
         return tf.reduce_logsumexp(log_w, axis=0) - tf.math.log(float(k))
 
-    return np.concatenate([bound(tf.constant(images[i:i + chunk])).numpy() for i in range(0, len(images), chunk)])
+    return np.concatenate([bound(tf.constant(images[i : i + chunk])).numpy() for i in range(0, len(images), chunk)])
 
 
 gpu = bool(tf.config.list_physical_devices("GPU"))
@@ -383,12 +421,16 @@ for k in ks:
 
 # %%
 difference = bounds[1] - single_elbo
-assert abs(difference.mean()) < 5 * difference.std() / np.sqrt(iwae_n), f"expected L_1 = ELBO, got a difference of {difference.mean():.3f}"
+assert abs(difference.mean()) < 5 * difference.std() / np.sqrt(iwae_n), (
+    f"expected L_1 = ELBO, got a difference of {difference.mean():.3f}"
+)
 for k_small, k_large in zip(ks[:-1], ks[1:]):
     gain = bounds[k_large] - bounds[k_small]
     gain_se = gain.std() / np.sqrt(iwae_n)
     print(f"L_{k_large} - L_{k_small} = {gain.mean():.3f} ± {gain_se:.3f} nats")
-    assert gain.mean() > 5 * gain_se, f"expected L_{k_large} clearly above L_{k_small}, got a gain of {gain.mean():.3f} ± {gain_se:.3f}"
+    assert gain.mean() > 5 * gain_se, (
+        f"expected L_{k_large} clearly above L_{k_small}, got a gain of {gain.mean():.3f} ± {gain_se:.3f}"
+    )
 test_log_likelihood = float(bounds[iwae_k].mean())
 assert test_log_likelihood > single_elbo.mean(), "expected the importance-sampled log-likelihood above the ELBO"
 
@@ -406,7 +448,9 @@ assert test_log_likelihood > single_elbo.mean(), "expected the importance-sample
 # %%
 originals = test_binary[:10]
 reconstructions = tf.sigmoid(vae(originals)).numpy()
-plotting.image_grid(np.concatenate([originals, reconstructions]), 2, 10, "test images (top) and reconstructions (bottom)")
+plotting.image_grid(
+    np.concatenate([originals, reconstructions]), 2, 10, "test images (top) and reconstructions (bottom)"
+)
 plt.show()
 prior_samples = tf.sigmoid(vae.decoder(tf.random.stateless_normal((30, latent_dim), seed=(config.seed(), 11)))).numpy()
 plotting.image_grid(prior_samples, 3, 10, "samples: decoded z ~ N(0, I)")
@@ -417,6 +461,7 @@ plt.show()
 # encoder's mean for it varies across the data, $A_j = \operatorname{Cov}_x\big(\mathbb E_{q(z \mid x)}[z_j]\big) > 10^{-2}$.
 # An inactive unit has the same posterior for every $x$, so it carries no information about $x$; the
 # KL pushes such a unit's posterior to the prior, where it costs nothing. Measured on the test images:
+
 
 # %%
 def unit_activity(model, images):
@@ -455,7 +500,11 @@ assert 1 <= active_units <= latent_dim, f"expected some active units, got {activ
 # %%
 short_epochs = config.pick(fast=6, full=20)
 steps_per_epoch = int(np.ceil(len(train_images) / batch_size))
-variants = {"beta = 50": (50.0, 0), "beta = 1": (1.0, 0), "warm-up to beta = 1": (1.0, config.pick(fast=3, full=10) * steps_per_epoch)}
+variants = {
+    "beta = 50": (50.0, 0),
+    "beta = 1": (1.0, 0),
+    "warm-up to beta = 1": (1.0, config.pick(fast=3, full=10) * steps_per_epoch),
+}
 collapse = {}
 for name, (beta, warmup_steps) in variants.items():
     keras.utils.set_random_seed(config.seed())
@@ -464,9 +513,15 @@ for name, (beta, warmup_steps) in variants.items():
     print(f"--- {name}")
     fitted = training.fit(model, train_batches, short_epochs, every=short_epochs)
     metrics = model.evaluate(test_batches, verbose=0, return_dict=True)
-    collapse[name] = {"kl_history": fitted.history["kl"], "test_kl": metrics["kl"], "test_elbo": -metrics["neg_elbo"],
-                      "active": int(np.sum(unit_activity(model, test_binary) > 1e-2))}
-    print(f"test KL {metrics['kl']:.3f} nats, test ELBO {-metrics['neg_elbo']:.2f}, active units {collapse[name]['active']}")
+    collapse[name] = {
+        "kl_history": fitted.history["kl"],
+        "test_kl": metrics["kl"],
+        "test_elbo": -metrics["neg_elbo"],
+        "active": int(np.sum(unit_activity(model, test_binary) > 1e-2)),
+    }
+    print(
+        f"test KL {metrics['kl']:.3f} nats, test ELBO {-metrics['neg_elbo']:.2f}, active units {collapse[name]['active']}"
+    )
 
 # %% [markdown]
 # Check: with $\beta = 50$ the KL is practically zero and no unit is active; warm-up keeps
@@ -475,13 +530,22 @@ for name, (beta, warmup_steps) in variants.items():
 # %%
 kl_collapsed, kl_warmup = collapse["beta = 50"]["test_kl"], collapse["warm-up to beta = 1"]["test_kl"]
 assert kl_collapsed < 0.5 and collapse["beta = 50"]["active"] <= 1, (
-    f"expected a collapsed posterior (KL < 0.5 nats, at most 1 active unit), got KL {kl_collapsed:.3f} and {collapse['beta = 50']['active']} units")
+    f"expected a collapsed posterior (KL < 0.5 nats, at most 1 active unit), got KL {kl_collapsed:.3f} and {collapse['beta = 50']['active']} units"
+)
 assert kl_warmup > 5 and collapse["warm-up to beta = 1"]["active"] >= 5, (
-    f"expected warm-up to keep KL > 5 nats and >= 5 active units, got KL {kl_warmup:.3f} and {collapse['warm-up to beta = 1']['active']} units")
+    f"expected warm-up to keep KL > 5 nats and >= 5 active units, got KL {kl_warmup:.3f} and {collapse['warm-up to beta = 1']['active']} units"
+)
 fig, ax = plt.subplots()
-for (name, result), color in zip(collapse.items(), [plotting.COLORS["q"], plotting.COLORS["p"], plotting.COLORS["forward"]]):
-    ax.plot(np.arange(1, len(result["kl_history"]) + 1), np.maximum(result["kl_history"], 1e-3), marker="o", color=color,
-            label=f"{name}: {result['active']} active units")
+for (name, result), color in zip(
+    collapse.items(), [plotting.COLORS["q"], plotting.COLORS["p"], plotting.COLORS["forward"]]
+):
+    ax.plot(
+        np.arange(1, len(result["kl_history"]) + 1),
+        np.maximum(result["kl_history"], 1e-3),
+        marker="o",
+        color=color,
+        label=f"{name}: {result['active']} active units",
+    )
 ax.set_yscale("log")
 ax.set_xlabel("epoch")
 ax.set_ylabel("training KL (nats per image)")
@@ -519,7 +583,9 @@ manifold = tiles.transpose(0, 2, 1, 3).reshape(n_grid * 28, n_grid * 28)
 
 
 def draw(z1, z2):
-    fig, axes = plt.subplots(1, 3, figsize=(13, 4.2), gridspec_kw={"width_ratios": [1.2, 1.2, 0.6]}, layout="constrained")
+    fig, axes = plt.subplots(
+        1, 3, figsize=(13, 4.2), gridspec_kw={"width_ratios": [1.2, 1.2, 0.6]}, layout="constrained"
+    )
     scatter = axes[0].scatter(means2[:, 0], means2[:, 1], c=test_labels, cmap="tab10", s=4)
     axes[0].plot(z1, z2, "k*", markersize=14)
     axes[0].set_xlim(-4, 4)
@@ -540,8 +606,11 @@ def draw(z1, z2):
         ax.set_ylabel("z2")
 
 
-widgets.explore(draw, z1=FloatSlider(value=0.0, min=-z_max, max=z_max, step=0.1, description="z1", continuous_update=False),
-                z2=FloatSlider(value=0.0, min=-z_max, max=z_max, step=0.1, description="z2", continuous_update=False))
+widgets.explore(
+    draw,
+    z1=FloatSlider(value=0.0, min=-z_max, max=z_max, step=0.1, description="z1", continuous_update=False),
+    z2=FloatSlider(value=0.0, min=-z_max, max=z_max, step=0.1, description="z2", continuous_update=False),
+)
 
 # %% [markdown]
 # Nearby points decode to similar images and digits morph continuously into each other: the KL term

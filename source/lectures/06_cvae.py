@@ -97,7 +97,9 @@ assert np.all(np.abs(reverse_kl - tfp_kl) > 1e-3), f"expected KL(p||q) != KL(q||
 
 standard = 0.5 * np.sum(np.exp(lv_q) + mu_q**2 - 1.0 - lv_q, axis=-1)  # the VAE's KL to N(0, I)
 to_standard = tfd.kl_divergence(q_dist, tfd.MultivariateNormalDiag(np.zeros(k_dim), np.ones(k_dim))).numpy()
-assert np.allclose(standard, to_standard, rtol=1e-10), f"expected the N(0, I) special case {to_standard}, got {standard}"
+assert np.allclose(standard, to_standard, rtol=1e-10), (
+    f"expected the N(0, I) special case {to_standard}, got {standard}"
+)
 
 # A Monte Carlo estimate E_q[log q(z) - log p(z)] agrees within its standard error.
 z_mc = q_dist.sample(50_000, seed=(config.seed(), 1))
@@ -126,7 +128,9 @@ batch_size = 128
 train_batches = data.binarized_batches(x_train, batch_size, seed=config.seed(), labels=onehot_train)
 test_batches = tf.data.Dataset.from_tensor_slices((x_test_binary, onehot_test)).batch(500)
 print(f"train {x_train.shape}, test {x_test.shape}; class counts in train: {np.bincount(y_train).tolist()}")
-assert x_train.shape[1] == 784 and set(np.unique(x_test_binary)) <= {0.0, 1.0}, "expected 784-pixel images and a binary test set"
+assert x_train.shape[1] == 784 and set(np.unique(x_test_binary)) <= {0.0, 1.0}, (
+    "expected 784-pixel images and a binary test set"
+)
 
 # %% [markdown]
 # ## 4. An independent judge: a digit classifier
@@ -137,17 +141,25 @@ assert x_train.shape[1] == 784 and set(np.unique(x_test_binary)) <= {0.0, 1.0}, 
 # distribution for it. Its test accuracy bounds how much we can trust its verdicts.
 
 # %%
-classifier = keras.Sequential([keras.Input((784,)), keras.layers.Dense(256, activation="relu"),
-                               keras.layers.Dense(num_classes)], name="classifier")
-classifier.compile(optimizer=keras.optimizers.Adam(1e-3),
-                   loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-                   metrics=["accuracy"])
+classifier = keras.Sequential(
+    [keras.Input((784,)), keras.layers.Dense(256, activation="relu"), keras.layers.Dense(num_classes)],
+    name="classifier",
+)
+classifier.compile(
+    optimizer=keras.optimizers.Adam(1e-3),
+    loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+    metrics=["accuracy"],
+)
 classifier_epochs = config.pick(fast=6, full=8)
-classifier_batches = tf.data.Dataset.from_tensor_slices((x_train, y_train)).shuffle(len(x_train), seed=config.seed()).batch(128)
+classifier_batches = (
+    tf.data.Dataset.from_tensor_slices((x_train, y_train)).shuffle(len(x_train), seed=config.seed()).batch(128)
+)
 training.fit(classifier, classifier_batches, epochs=classifier_epochs)
 classifier_accuracy = float(np.mean(np.argmax(classifier.predict(x_test, verbose=0), axis=1) == y_test))
 print(f"classifier test accuracy: {classifier_accuracy:.3f}")
-assert classifier_accuracy > config.pick(fast=0.85, full=0.96), f"expected a usable classifier, got accuracy {classifier_accuracy:.3f}"
+assert classifier_accuracy > config.pick(fast=0.85, full=0.96), (
+    f"expected a usable classifier, got accuracy {classifier_accuracy:.3f}"
+)
 
 
 def recognised(images):
@@ -248,7 +260,9 @@ probe = CVAE(learned_prior=True)
 x_probe, y_probe = tf.constant(x_test_binary[:8]), tf.constant(onehot_test[:8])
 logits_probe = probe((x_probe, y_probe))
 q_probe, p_probe = probe.posterior(x_probe, y_probe), probe.prior(y_probe)
-assert logits_probe.shape == (8, 784) and q_probe.mean().shape == (8, 32) and p_probe.mean().shape == (8, 32), "unexpected shapes"
+assert logits_probe.shape == (8, 784) and q_probe.mean().shape == (8, 32) and p_probe.mean().shape == (8, 32), (
+    "unexpected shapes"
+)
 m_q, v_q = q_probe.mean().numpy(), q_probe.variance().numpy()
 m_p, v_p = p_probe.mean().numpy(), p_probe.variance().numpy()
 kl_by_hand = 0.5 * np.sum((v_q + (m_q - m_p) ** 2) / v_p - 1 + np.log(v_p) - np.log(v_q), axis=-1)
@@ -259,7 +273,9 @@ lg = probe.decode(z_probe, y_probe).numpy()
 bernoulli_by_hand = np.sum(x_probe.numpy() * lg - np.logaddexp(0, lg), axis=-1)  # log sigmoid form
 bernoulli_tfp = tfd.Independent(tfd.Bernoulli(logits=lg), 1).log_prob(x_probe).numpy()
 assert np.allclose(bernoulli_by_hand, bernoulli_tfp, rtol=1e-5), f"expected {bernoulli_tfp}, got {bernoulli_by_hand}"
-print(f"untrained: KL {kl_tfp.mean():.3f} nats, log p(x | z, y) {bernoulli_tfp.mean():.1f} nats (about 784 log 2 = {784 * np.log(2):.1f})")
+print(
+    f"untrained: KL {kl_tfp.mean():.3f} nats, log p(x | z, y) {bernoulli_tfp.mean():.1f} nats (about 784 log 2 = {784 * np.log(2):.1f})"
+)
 probe.summary(line_length=90)
 
 # %% [markdown]
@@ -297,7 +313,10 @@ for ax in axes:
     ax.set_xlabel("epoch")
     ax.legend(frameon=False)
 plt.show()
-first, last = histories["learned prior"].history["val_neg_elbo"][0], histories["learned prior"].history["val_neg_elbo"][-1]
+first, last = (
+    histories["learned prior"].history["val_neg_elbo"][0],
+    histories["learned prior"].history["val_neg_elbo"][-1],
+)
 assert last < first - 10, f"expected the test negative ELBO to fall by more than 10 nats, got {first:.1f} -> {last:.1f}"
 
 # %% [markdown]
@@ -330,12 +349,21 @@ for name, model in models.items():
     per_class = [np.mean(predicted[requested == c] == c) for c in range(num_classes)]
     print(f"{name}: recognition rate {recognition[name]:.3f}; per digit {np.round(per_class, 2).tolist()}")
 recognition_rate, recognition_rate_fixed = recognition["learned prior"], recognition["fixed prior"]
-assert recognition_rate > (0.5 if short_run else 0.9), f"expected the requested digit well above chance (0.1), got {recognition_rate:.3f}"
-assert recognition_rate_fixed > (0.25 if short_run else 0.7), f"expected the fixed-prior CVAE well above chance, got {recognition_rate_fixed:.3f}"
+assert recognition_rate > (0.5 if short_run else 0.9), (
+    f"expected the requested digit well above chance (0.1), got {recognition_rate:.3f}"
+)
+assert recognition_rate_fixed > (0.25 if short_run else 0.7), (
+    f"expected the fixed-prior CVAE well above chance, got {recognition_rate_fixed:.3f}"
+)
 
 # %%
-fig = plotting.image_grid(sample_digits(cvae, np.tile(np.arange(10), 8), seed=1), 8, 10, size=0.7,
-                          title="learned prior: one column per requested digit")
+fig = plotting.image_grid(
+    sample_digits(cvae, np.tile(np.arange(10), 8), seed=1),
+    8,
+    10,
+    size=0.7,
+    title="learned prior: one column per requested digit",
+)
 plt.show()
 
 # %% [markdown]
@@ -370,16 +398,23 @@ for name, model in models.items():
     within = np.mean([np.abs(grid[a] - grid[b]).mean() for a in range(n_style) for b in range(n_style) if a != b])
     read = np.mean(recognised(grid.reshape(-1, 784)).reshape(n_style, 10) == np.arange(10))
     swap[name] = (grid, between, within, read)
-    print(f"{name}: mean |difference| per pixel between labels {between:.4f}, between codes {within:.4f}; "
-          f"new label recognised {read:.2f}")
-    assert read > (0.3 if short_run else 0.6), f"{name}: expected the new label recognised well above chance, got {read:.2f}"
+    print(
+        f"{name}: mean |difference| per pixel between labels {between:.4f}, between codes {within:.4f}; "
+        f"new label recognised {read:.2f}"
+    )
+    assert read > (0.3 if short_run else 0.6), (
+        f"{name}: expected the new label recognised well above chance, got {read:.2f}"
+    )
 swap_recognised, between_labels = swap["learned prior"][3], swap["learned prior"][1]
-assert between_labels > 0.05, f"expected label changes to change the image substantially, got {between_labels:.4f} per pixel"
+assert between_labels > 0.05, (
+    f"expected label changes to change the image substantially, got {between_labels:.4f} per pixel"
+)
 
 # %%
 for name in models:
-    fig = plotting.image_grid(swap[name][0][:5].reshape(-1, 784), 5, 10, size=0.7,
-                              title=f"{name}: each row one code, columns labels 0..9")
+    fig = plotting.image_grid(
+        swap[name][0][:5].reshape(-1, 784), 5, 10, size=0.7, title=f"{name}: each row one code, columns labels 0..9"
+    )
     plt.show()
 
 # %% [markdown]
@@ -404,7 +439,7 @@ def importance_log_likelihood(model, x, y_onehot, k, seed):
     """L_k per image for binary images x (N, 784), with k samples of q(z | x, y) each."""
     out, chunk = [], max(1, 50_000 // k)  # images per chunk: about 50 000 decoder rows at a time
     for start in range(0, len(x), chunk):
-        xb, yb = tf.constant(x[start:start + chunk]), tf.constant(y_onehot[start:start + chunk])
+        xb, yb = tf.constant(x[start : start + chunk]), tf.constant(y_onehot[start : start + chunk])
         q, p = model.posterior(xb, yb), model.prior(yb)
         z = q.sample(k, seed=(seed, start))  # (k, B, latent)
         flat_z = tf.reshape(z, [-1, model.latent_dim])  # the decoder takes rank-2 input
@@ -425,9 +460,13 @@ elbo_same = np.mean(-cvae.terms(tf.constant(x_test_binary[:iwae_n]), tf.constant
 test_log_likelihood, test_log_likelihood_fixed = float(ll_learned.mean()), float(ll_fixed.mean())
 ll_se = ll_learned.std() / np.sqrt(iwae_n)
 print(f"test ELBO:   learned prior {test_elbo:.2f}, fixed prior {test_elbo_fixed:.2f} nats")
-print(f"L_{iwae_k} on {iwae_n} images: learned prior {test_log_likelihood:.2f} ± {ll_se:.2f}, fixed prior {test_log_likelihood_fixed:.2f}")
+print(
+    f"L_{iwae_k} on {iwae_n} images: learned prior {test_log_likelihood:.2f} ± {ll_se:.2f}, fixed prior {test_log_likelihood_fixed:.2f}"
+)
 # L_k >= L_1 = ELBO image by image in expectation; on the same images the gap must be clearly positive.
-assert test_log_likelihood > elbo_same, f"expected L_k above the ELBO on the same images ({elbo_same:.2f}), got {test_log_likelihood:.2f}"
+assert test_log_likelihood > elbo_same, (
+    f"expected L_k above the ELBO on the same images ({elbo_same:.2f}), got {test_log_likelihood:.2f}"
+)
 
 # %% [markdown]
 # ## 10. Learned vs fixed prior: what the prior learns
@@ -445,7 +484,9 @@ eye = tf.eye(num_classes)
 learned_prior = cvae.prior(eye)
 prior_means, prior_stds = learned_prior.mean().numpy(), learned_prior.stddev().numpy()
 fig, axes = plt.subplots(1, 2, figsize=(11, 3.6), layout="constrained")
-image = axes[0].imshow(prior_means, cmap="RdBu_r", vmin=-np.abs(prior_means).max(), vmax=np.abs(prior_means).max(), aspect="auto")
+image = axes[0].imshow(
+    prior_means, cmap="RdBu_r", vmin=-np.abs(prior_means).max(), vmax=np.abs(prior_means).max(), aspect="auto"
+)
 axes[0].set_xlabel("latent coordinate j")
 axes[0].set_ylabel("digit y")
 axes[0].set_yticks(range(10))
@@ -457,9 +498,15 @@ axes[1].set_xlabel("latent coordinate (sorted per digit)")
 axes[1].set_title("learned prior std sigma_j(y), one line per digit")
 axes[1].legend(frameon=False)
 plt.show()
-decoded_means = np.concatenate([tf.sigmoid(cvae.decode(learned_prior.mean(), eye)).numpy(),
-                                tf.sigmoid(cvae_fixed.decode(tf.zeros([10, 32]), eye)).numpy()])
-fig = plotting.image_grid(decoded_means, 2, 10, size=0.8, title="decoded prior means: learned prior (top), fixed prior z = 0 (bottom)")
+decoded_means = np.concatenate(
+    [
+        tf.sigmoid(cvae.decode(learned_prior.mean(), eye)).numpy(),
+        tf.sigmoid(cvae_fixed.decode(tf.zeros([10, 32]), eye)).numpy(),
+    ]
+)
+fig = plotting.image_grid(
+    decoded_means, 2, 10, size=0.8, title="decoded prior means: learned prior (top), fixed prior z = 0 (bottom)"
+)
 plt.show()
 
 spread = np.linalg.norm(prior_means[:, None] - prior_means[None], axis=-1)[np.triu_indices(10, 1)].min()
@@ -470,7 +517,9 @@ to_zero = np.linalg.norm(class_means, axis=1).mean()
 print(f"smallest distance between two class prior means: {spread:.3f}; median prior std {np.median(prior_stds):.3f}")
 print(f"class mean code vs its prior mean: {to_prior:.3f} (vs 0: {to_zero:.3f})")
 assert spread > 1e-2, f"expected a different prior for each class, got a smallest distance of {spread:.4f}"
-assert to_prior < to_zero, f"expected the learned prior means nearer the class codes than 0, got {to_prior:.3f} vs {to_zero:.3f}"
+assert to_prior < to_zero, (
+    f"expected the learned prior means nearer the class codes than 0, got {to_prior:.3f} vs {to_zero:.3f}"
+)
 
 # %% [markdown]
 # The comparison in one table. Both bounds and the recognition rate favour the learned prior, and the
@@ -503,9 +552,12 @@ def draw(digit, seed, temperature):
     plotting.image_grid(images, 4, 8, size=0.8, title=f"digit {digit}, seed {seed}, temperature {temperature:.1f}")
 
 
-widgets.explore(draw, digit=Dropdown(options=list(range(10)), value=3, description="digit"),
-                seed=IntSlider(value=0, min=0, max=50, description="seed", continuous_update=False),
-                temperature=widgets.slider(1.0, 0.0, 2.0, 0.1, "temperature"))
+widgets.explore(
+    draw,
+    digit=Dropdown(options=list(range(10)), value=3, description="digit"),
+    seed=IntSlider(value=0, min=0, max=50, description="seed", continuous_update=False),
+    temperature=widgets.slider(1.0, 0.0, 2.0, 0.1, "temperature"),
+)
 
 # %% [markdown]
 # ## Results

@@ -43,10 +43,14 @@ class Edits:
         for old, new in changes.items():
             count = code.count(old)
             if count == 0:
-                raise ValueError(f"{self.assignment}:{name}: {old!r} is not in the solution; the edit no longer "
-                                 f"applies (the solution changed?):\n{code}")
+                raise ValueError(
+                    f"{self.assignment}:{name}: {old!r} is not in the solution; the edit no longer "
+                    f"applies (the solution changed?):\n{code}"
+                )
             if count > 1 and not every:
-                raise ValueError(f"{self.assignment}:{name}: {old!r} occurs {count} times in the solution: "
-                                 "quote more of the line, or pass every=True")
+                raise ValueError(
+                    f"{self.assignment}:{name}: {old!r} occurs {count} times in the solution: "
+                    "quote more of the line, or pass every=True"
+                )
             code = code.replace(old, new)
         return code

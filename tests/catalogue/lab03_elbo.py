@@ -65,13 +65,15 @@ def elbo_monte_carlo(x, W, b, sigma, q_mean, q_std, n, seed=0):
     values = log_joint(z, x, W, b, sigma).numpy()
     return float(values.mean()), float(values.std() / np.sqrt(n))
 """,
-        "samples drawn from the prior instead of q": NUMPY_LOG_WEIGHTS + """
+        "samples drawn from the prior instead of q": NUMPY_LOG_WEIGHTS
+        + """
 def elbo_monte_carlo(x, W, b, sigma, q_mean, q_std, n, seed=0):
     z = np.random.default_rng(seed).normal(size=(n, len(q_mean)))
     values = numpy_log_weights(z, x, W, b, sigma, q_mean, q_std)
     return float(values.mean()), float(values.std() / np.sqrt(n))
 """,
-        "standard error not divided by sqrt(n)": NUMPY_LOG_WEIGHTS + """
+        "standard error not divided by sqrt(n)": NUMPY_LOG_WEIGHTS
+        + """
 def elbo_monte_carlo(x, W, b, sigma, q_mean, q_std, n, seed=0):
     m, s = np.asarray(q_mean, dtype=np.float64), np.asarray(q_std, dtype=np.float64)
     z = m + s * np.random.default_rng(seed).normal(size=(n, len(m)))
@@ -103,14 +105,16 @@ def elbo_analytic(x, W, b, sigma, q_mean, q_std):
 """,
     },
     "iwae_bound": {
-        "averages the log-weights (that is the ELBO, for every k)": NUMPY_LOG_WEIGHTS + """
+        "averages the log-weights (that is the ELBO, for every k)": NUMPY_LOG_WEIGHTS
+        + """
 def iwae_bound(x, W, b, sigma, q_mean, q_std, k, n_outer, seed=0):
     m, s = np.asarray(q_mean, dtype=np.float64), np.asarray(q_std, dtype=np.float64)
     z = m + s * np.random.default_rng(seed).normal(size=(n_outer, k, len(m)))
     per_set = numpy_log_weights(z, x, W, b, sigma, m, s).mean(axis=1)
     return float(per_set.mean()), float(per_set.std() / np.sqrt(n_outer))
 """,
-        "log of the sum of the weights (forgets -log k)": NUMPY_LOG_WEIGHTS + """
+        "log of the sum of the weights (forgets -log k)": NUMPY_LOG_WEIGHTS
+        + """
 def iwae_bound(x, W, b, sigma, q_mean, q_std, k, n_outer, seed=0):
     m, s = np.asarray(q_mean, dtype=np.float64), np.asarray(q_std, dtype=np.float64)
     z = m + s * np.random.default_rng(seed).normal(size=(n_outer, k, len(m)))
@@ -119,7 +123,8 @@ def iwae_bound(x, W, b, sigma, q_mean, q_std, k, n_outer, seed=0):
     per_set = top + np.log(np.sum(np.exp(log_w - top[:, None]), axis=1))
     return float(per_set.mean()), float(per_set.std() / np.sqrt(n_outer))
 """,
-        "exponentiates the log-weights directly (underflows far from the posterior)": NUMPY_LOG_WEIGHTS + """
+        "exponentiates the log-weights directly (underflows far from the posterior)": NUMPY_LOG_WEIGHTS
+        + """
 def iwae_bound(x, W, b, sigma, q_mean, q_std, k, n_outer, seed=0):
     m, s = np.asarray(q_mean, dtype=np.float64), np.asarray(q_std, dtype=np.float64)
     z = m + s * np.random.default_rng(seed).normal(size=(n_outer, k, len(m)))
@@ -200,7 +205,8 @@ def gradient_variance(x, W, b, sigma, q_mean, q_std, n_samples, n_replicates, se
     score = ((z - m) / s**2).mean(axis=1)
     return float(reparam.var(axis=0).sum()), float(score.var(axis=0).sum())
 """,
-        "reparameterised gradient of log p(x | z) only (the prior's -z forgotten)": NUMPY_LOG_WEIGHTS + """
+        "reparameterised gradient of log p(x | z) only (the prior's -z forgotten)": NUMPY_LOG_WEIGHTS
+        + """
 def gradient_variance(x, W, b, sigma, q_mean, q_std, n_samples, n_replicates, seed=0):
     x, W, b, m, s = (np.asarray(v, dtype=np.float64) for v in (x, W, b, q_mean, q_std))
     z = m + s * np.random.default_rng(seed).normal(size=(n_replicates, n_samples, len(m)))
@@ -208,7 +214,8 @@ def gradient_variance(x, W, b, sigma, q_mean, q_std, n_samples, n_replicates, se
     score = (numpy_log_weights(z, x, W, b, sigma, m, s)[..., None] * (z - m) / s**2).mean(axis=1)
     return float(reparam.var(axis=0).sum()), float(score.var(axis=0).sum())
 """,
-        "standard deviations instead of variances": NUMPY_LOG_WEIGHTS + """
+        "standard deviations instead of variances": NUMPY_LOG_WEIGHTS
+        + """
 def gradient_variance(x, W, b, sigma, q_mean, q_std, n_samples, n_replicates, seed=0):
     x, W, b, m, s = (np.asarray(v, dtype=np.float64) for v in (x, W, b, q_mean, q_std))
     z = m + s * np.random.default_rng(seed).normal(size=(n_replicates, n_samples, len(m)))
@@ -234,7 +241,8 @@ def exact_evidence_and_posterior(x, W, b, sigma):
 """,
     },
     "elbo_monte_carlo": {
-        "NumPy samples, reconstruction + log prior - log q written out": NUMPY_LOG_WEIGHTS + """
+        "NumPy samples, reconstruction + log prior - log q written out": NUMPY_LOG_WEIGHTS
+        + """
 def elbo_monte_carlo(x, W, b, sigma, q_mean, q_std, n, seed=0):
     m, s = np.asarray(q_mean, dtype=np.float64), np.asarray(q_std, dtype=np.float64)
     z = m + s * np.random.default_rng(seed).normal(size=(n, len(m)))
@@ -255,7 +263,8 @@ def elbo_analytic(x, W, b, sigma, q_mean, q_std):
 """,
     },
     "iwae_bound": {
-        "NumPy with a manual max shift": NUMPY_LOG_WEIGHTS + """
+        "NumPy with a manual max shift": NUMPY_LOG_WEIGHTS
+        + """
 def iwae_bound(x, W, b, sigma, q_mean, q_std, k, n_outer, seed=0):
     m, s = np.asarray(q_mean, dtype=np.float64), np.asarray(q_std, dtype=np.float64)
     z = m + s * np.random.default_rng(seed).normal(size=(n_outer, k, len(m)))
@@ -290,7 +299,8 @@ def fit_posterior(x, W, b, sigma, steps=500, seed=0):
 """,
     },
     "gradient_variance": {
-        "closed-form per-sample gradients in NumPy": NUMPY_LOG_WEIGHTS + """
+        "closed-form per-sample gradients in NumPy": NUMPY_LOG_WEIGHTS
+        + """
 def gradient_variance(x, W, b, sigma, q_mean, q_std, n_samples, n_replicates, seed=0):
     x, W, b, m, s = (np.asarray(v, dtype=np.float64) for v in (x, W, b, q_mean, q_std))
     z = m + s * np.random.default_rng(seed).normal(size=(n_replicates, n_samples, len(m)))

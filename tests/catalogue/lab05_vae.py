@@ -17,8 +17,13 @@ TESTS = {  # solution cell -> the test cell that grades it
 }
 
 
-def _networks(hidden_activation='"relu"', encoder_out="2 * latent_dim", encoder_act="None", decoder_act="None",
-              decoder_hidden="reversed(hidden)"):
+def _networks(
+    hidden_activation='"relu"',
+    encoder_out="2 * latent_dim",
+    encoder_act="None",
+    decoder_act="None",
+    decoder_hidden="reversed(hidden)",
+):
     """A make_networks entry with one thing changed."""
     return f"""
 def make_networks(data_dim, hidden, latent_dim):
@@ -31,9 +36,11 @@ def make_networks(data_dim, hidden, latent_dim):
 """
 
 
-def _negative_elbo(recon="-tf.reduce_sum(tfd.Bernoulli(logits=logits, dtype=tf.float32).log_prob(x), axis=-1)",
-                   kl="0.5 * tf.reduce_sum(tf.exp(log_var) + tf.square(mean) - 1.0 - log_var, axis=-1)",
-                   neg="recon + kl"):
+def _negative_elbo(
+    recon="-tf.reduce_sum(tfd.Bernoulli(logits=logits, dtype=tf.float32).log_prob(x), axis=-1)",
+    kl="0.5 * tf.reduce_sum(tf.exp(log_var) + tf.square(mean) - 1.0 - log_var, axis=-1)",
+    neg="recon + kl",
+):
     return f"""
 def negative_elbo(x, logits, mean, log_var):
     recon = {recon}
@@ -42,12 +49,15 @@ def negative_elbo(x, logits, mean, log_var):
 """
 
 
-def _train_step(z="reparameterize(mean, log_var, self.sample_noise(tf.shape(mean)))",
-                loss="tf.reduce_mean(recon + self.beta * kl)", variables="self.trainable_variables",
-                track="""self.neg_elbo_tracker.update_state(neg_elbo)
+def _train_step(
+    z="reparameterize(mean, log_var, self.sample_noise(tf.shape(mean)))",
+    loss="tf.reduce_mean(recon + self.beta * kl)",
+    variables="self.trainable_variables",
+    track="""self.neg_elbo_tracker.update_state(neg_elbo)
         self.recon_tracker.update_state(recon)
         self.kl_tracker.update_state(kl)
-        return {m.name: m.result() for m in self.metrics}"""):
+        return {m.name: m.result() for m in self.metrics}""",
+):
     return f"""
 class VAE(VAEBase):
     def train_step(self, data):
@@ -116,25 +126,34 @@ def reparameterize(mean, log_var, eps):
         "no activation in the hidden layers": _networks(hidden_activation="None"),
     },
     "negative_elbo": {
-        "KL summed over the batch instead of the latent dimensions":
-            _negative_elbo(kl="0.5 * tf.reduce_sum(tf.exp(log_var) + tf.square(mean) - 1.0 - log_var, axis=0)"),
-        "log-variance read as the standard deviation":
-            _negative_elbo(kl="0.5 * tf.reduce_sum(log_var**2 + tf.square(mean) - 1.0 - tf.math.log(log_var**2), axis=-1)"),
-        "factor 1/2 missing from the KL":
-            _negative_elbo(kl="tf.reduce_sum(tf.exp(log_var) + tf.square(mean) - 1.0 - log_var, axis=-1)"),
-        "mean over pixels instead of the sum":
-            _negative_elbo(recon="-tf.reduce_mean(tfd.Bernoulli(logits=logits, dtype=tf.float32).log_prob(x), axis=-1)"),
-        "sigmoid applied to the logits before tfd.Bernoulli(logits=...)":
-            _negative_elbo(recon="-tf.reduce_sum(tfd.Bernoulli(logits=tf.sigmoid(logits), dtype=tf.float32).log_prob(x), axis=-1)"),
+        "KL summed over the batch instead of the latent dimensions": _negative_elbo(
+            kl="0.5 * tf.reduce_sum(tf.exp(log_var) + tf.square(mean) - 1.0 - log_var, axis=0)"
+        ),
+        "log-variance read as the standard deviation": _negative_elbo(
+            kl="0.5 * tf.reduce_sum(log_var**2 + tf.square(mean) - 1.0 - tf.math.log(log_var**2), axis=-1)"
+        ),
+        "factor 1/2 missing from the KL": _negative_elbo(
+            kl="tf.reduce_sum(tf.exp(log_var) + tf.square(mean) - 1.0 - log_var, axis=-1)"
+        ),
+        "mean over pixels instead of the sum": _negative_elbo(
+            recon="-tf.reduce_mean(tfd.Bernoulli(logits=logits, dtype=tf.float32).log_prob(x), axis=-1)"
+        ),
+        "sigmoid applied to the logits before tfd.Bernoulli(logits=...)": _negative_elbo(
+            recon="-tf.reduce_sum(tfd.Bernoulli(logits=tf.sigmoid(logits), dtype=tf.float32).log_prob(x), axis=-1)"
+        ),
         "KL subtracted in the negative ELBO": _negative_elbo(neg="recon - kl"),
-        "reconstruction term with the wrong sign":
-            _negative_elbo(recon="tf.reduce_sum(tfd.Bernoulli(logits=logits, dtype=tf.float32).log_prob(x), axis=-1)"),
-        "naive log(sigmoid) (infinite for extreme logits)":
-            _negative_elbo(recon="-tf.reduce_sum(x * tf.math.log(tf.sigmoid(logits)) + (1 - x) * tf.math.log(1 - tf.sigmoid(logits)), axis=-1)"),
+        "reconstruction term with the wrong sign": _negative_elbo(
+            recon="tf.reduce_sum(tfd.Bernoulli(logits=logits, dtype=tf.float32).log_prob(x), axis=-1)"
+        ),
+        "naive log(sigmoid) (infinite for extreme logits)": _negative_elbo(
+            recon="-tf.reduce_sum(x * tf.math.log(tf.sigmoid(logits)) + (1 - x) * tf.math.log(1 - tf.sigmoid(logits)), axis=-1)"
+        ),
     },
     "VAE": {
         "only the decoder's variables updated": _train_step(variables="self.decoder.trainable_variables"),
-        "tf.stop_gradient on z": _train_step(z="tf.stop_gradient(reparameterize(mean, log_var, self.sample_noise(tf.shape(mean))))"),
+        "tf.stop_gradient on z": _train_step(
+            z="tf.stop_gradient(reparameterize(mean, log_var, self.sample_noise(tf.shape(mean))))"
+        ),
         "loss summed over the batch": _train_step(loss="tf.reduce_sum(recon + self.beta * kl)"),
         "KL term dropped from the loss": _train_step(loss="tf.reduce_mean(recon)"),
         "beta ignored": _train_step(loss="tf.reduce_mean(neg_elbo)"),
@@ -144,17 +163,21 @@ def reparameterize(mean, log_var, eps):
     "iwae_log_likelihood": {
         "averages the log-weights (the ELBO for every k)": _iwae(reduce="tf.reduce_mean(log_w, axis=0)"),
         "logsumexp without -log k": _iwae(reduce="tf.reduce_logsumexp(log_w, axis=0)"),
-        "log of the mean of exp(log-weights) (underflows)": _iwae(reduce="tf.math.log(tf.reduce_mean(tf.exp(log_w), axis=0))"),
+        "log of the mean of exp(log-weights) (underflows)": _iwae(
+            reduce="tf.math.log(tf.reduce_mean(tf.exp(log_w), axis=0))"
+        ),
         "prior term forgotten": _iwae(log_w="log_px_z - log_qz"),
         "q term forgotten": _iwae(log_w="log_px_z + log_pz"),
     },
     "active_units": {
-        "posterior variance exp(log_var) instead of the variance of the means":
-            _active("return int(np.sum(np.mean(np.exp(log_var), axis=0) > threshold))"),
+        "posterior variance exp(log_var) instead of the variance of the means": _active(
+            "return int(np.sum(np.mean(np.exp(log_var), axis=0) > threshold))"
+        ),
         "variance over the wrong axis": _active("return int(np.sum(np.var(mean, axis=1) > threshold))"),
-        "sampled z instead of the posterior means":
-            _active("z = mean + np.exp(0.5 * log_var) * np.random.default_rng(0).normal(size=mean.shape)\n"
-                    "    return int(np.sum(np.var(z, axis=0) > threshold))"),
+        "sampled z instead of the posterior means": _active(
+            "z = mean + np.exp(0.5 * log_var) * np.random.default_rng(0).normal(size=mean.shape)\n"
+            "    return int(np.sum(np.var(z, axis=0) > threshold))"
+        ),
         "standard deviation instead of the variance": _active("return int(np.sum(np.std(mean, axis=0) > threshold))"),
         "counts the inactive units": _active("return int(np.sum(np.var(mean, axis=0) <= threshold))"),
         "threshold argument ignored": _active("return int(np.sum(np.var(mean, axis=0) > 1e-2))"),
@@ -206,20 +229,25 @@ def make_networks(data_dim, hidden, latent_dim):
 """,
     },
     "negative_elbo": {
-        "softplus formula by hand": _negative_elbo(recon="tf.reduce_sum(tf.math.softplus(logits) - x * logits, axis=-1)"),
+        "softplus formula by hand": _negative_elbo(
+            recon="tf.reduce_sum(tf.math.softplus(logits) - x * logits, axis=-1)"
+        ),
         "cross-entropy with logits and tfd.kl_divergence": _negative_elbo(
             recon="tf.reduce_sum(tf.nn.sigmoid_cross_entropy_with_logits(labels=x, logits=logits), axis=-1)",
             kl="tfd.kl_divergence(tfd.MultivariateNormalDiag(mean, tf.exp(0.5 * log_var)), "
-               "tfd.MultivariateNormalDiag(tf.zeros_like(mean), tf.ones_like(mean)))"),
+            "tfd.MultivariateNormalDiag(tf.zeros_like(mean), tf.ones_like(mean)))",
+        ),
         "tfd.Independent Bernoulli and a sum of 1-D KLs": _negative_elbo(
             recon="-tfd.Independent(tfd.Bernoulli(logits=logits, dtype=tf.float32), 1).log_prob(x)",
-            kl="tf.reduce_sum(tfd.kl_divergence(tfd.Normal(mean, tf.exp(0.5 * log_var)), tfd.Normal(0.0, 1.0)), axis=-1)"),
+            kl="tf.reduce_sum(tfd.kl_divergence(tfd.Normal(mean, tf.exp(0.5 * log_var)), tfd.Normal(0.0, 1.0)), axis=-1)",
+        ),
     },
     "VAE": {
         "encoder + decoder variables, mean of each term, tf.random.normal": _train_step(
             z="mean + tf.exp(0.5 * log_var) * tf.random.normal(tf.shape(mean))",
             loss="tf.reduce_mean(recon) + self.beta * tf.reduce_mean(kl)",
-            variables="self.encoder.trainable_variables + self.decoder.trainable_variables"),
+            variables="self.encoder.trainable_variables + self.decoder.trainable_variables",
+        ),
         "optimizer.apply and self.trainable_weights": """
 class VAE(VAEBase):
     def train_step(self, data):
