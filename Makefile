@@ -23,7 +23,8 @@ $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else "Python >= 3.10 is needed, found " + sys.version)'
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	@# PYTHONWARNINGS: setuptools' editable-install notice is a screen of warnings, not a problem.
+	PYTHONWARNINGS=ignore $(BIN)/python -m pip install --quiet -e ".[dev]"
 	touch $(STAMP)
 
 ## Open the course in JupyterLab (students, instructors, self-learners).
@@ -31,6 +32,8 @@ $(STAMP): pyproject.toml
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
 
 lab: env
+	@# The formgrader's gradebook lives there (grading/settings.py); nbgrader does not create the folder.
+	@mkdir -p "$$($(BIN)/python -c 'from grading import settings; print(settings.grading_dir())')"
 	$(BIN)/jupyter lab $(ROOT_FLAG) --ServerApp.root_dir=$(CURDIR) README.md
 
 ## Chromium for the end-to-end browser tests: Debian's package, installed when missing and run as root
@@ -59,7 +62,7 @@ test: env browser sandbox
 test-fast: env
 	$(BIN)/python -m pytest -m "not slow"
 
-## Regenerate notebooks from their .py twins, the setup cells and badges, and the student labs.
+## Regenerate the notebooks from their text twins in source/, and the student labs.
 notebooks: env
 	$(BIN)/python tools/build.py
 
@@ -69,6 +72,7 @@ check: env
 
 lint: env
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 ## Rebuild the embedded data subset in assets/data (needs the full data once: download or DGM_DATA_DIR).
 assets: env
@@ -81,7 +85,7 @@ bench: env
 ## Instructors: grade a lab. LAB=lab02_kl; ZIP=export.zip (Colab/LMS); ID_RULE='regex with (?P<id>...)'; JOBS=2.
 LAB   ?= lab02_kl
 JOBS  ?= 1
-GRADE := $(BIN)/python tools/grade.py
+GRADE := $(BIN)/python -m grading
 
 release: env
 	$(GRADE) release $(LAB)

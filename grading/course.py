@@ -56,16 +56,16 @@ class Course:
         self.env["DGM_GRADING_DIR"] = str(self.grading)
 
     def nbgrader(self, *args: str, check: bool = True, timeout: int = 1800) -> subprocess.CompletedProcess:
-        result = subprocess.run(
-            [str(BIN / "nbgrader"), *args], cwd=self.root, env=self.env, capture_output=True, text=True, timeout=timeout
-        )
+        result = settings.nbgrader(*args, cwd=self.root, env=self.env, timeout=timeout)
         if check and result.returncode != 0:
             command = " ".join(args)
             raise AssertionError(f"nbgrader {command} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
         return result
 
     def generate(self, assignment: str) -> None:
-        self.nbgrader("generate_assignment", assignment, "--force")
+        result = settings.generate_assignment(assignment, cwd=self.root, env=self.env)
+        if result.returncode != 0:
+            raise AssertionError(f"nbgrader generate_assignment {assignment} failed:\n{result.stdout}\n{result.stderr}")
 
     def lab(self, assignment: str) -> nbformat.NotebookNode:
         (path,) = (self.root / "labs" / assignment).glob("*.ipynb")

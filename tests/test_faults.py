@@ -1,4 +1,4 @@
-"""The instructor workflow (tools/grade.py) on a fault matrix: real nbgrader, real gradebook, temporary course.
+"""The instructor workflow (python -m grading) on a fault matrix: real nbgrader, real gradebook, temporary course.
 
 A class of submissions of lab02_kl, each carrying one or more faults (independent faults on different
 exercises share a submission, as in test_roundtrip.py, to keep the run short), goes through the
@@ -20,6 +20,7 @@ import zipfile
 import nbformat
 import pytest
 
+from grading import settings
 from grading.course import Course, catalogue, filled, grade_id
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("faults")]
@@ -54,12 +55,17 @@ def scores(*zero: str, **given) -> dict:
 
 # ------------------------------------------------------------------------------- the submissions
 
-THIEF = """
+# Where a thief would look: the gradebook, the notebook with hidden tests, this checkout's solutions,
+# the default grading folder beside it, and any other checkout beside it (paths of this machine).
+_CHECKOUT = settings.REPOSITORY_ROOT
+THIEF = f"""
 import glob, os
 _grading = os.environ.get("DGM_GRADING_DIR", "")
-_paths = [os.path.join(_grading, "gradebook.db"), "lab02_kl.ipynb", "/work/dgm-grading/gradebook.db",
+_paths = [os.path.join(_grading, "gradebook.db"), "lab02_kl.ipynb",
+          {str(_CHECKOUT.parent / "dgm-grading" / "gradebook.db")!r},
           os.path.join(os.path.dirname(_grading), "solutions", "lab02_kl", "lab02_kl.ipynb"),
-          *glob.glob("/work/*/solutions/*/*.ipynb"), *glob.glob("../../../*/*/lab02_kl.ipynb")]
+          *glob.glob({str(_CHECKOUT.parent / "*" / "solutions" / "*" / "*.ipynb")!r}),
+          *glob.glob("../../../*/*/lab02_kl.ipynb")]
 _stolen = []
 for _path in _paths:
     try:
@@ -196,14 +202,16 @@ def graded(tmp_path_factory):
 
     def grade(*args, timeout=900):
         result = subprocess.run(
-            [sys.executable, "tools/grade.py", *args],
+            [sys.executable, "-m", "grading", *args],
             cwd=course.root,
             env=env,
             capture_output=True,
             text=True,
             timeout=timeout,
         )
-        assert result.returncode == 0, f"grade.py {' '.join(args)}:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
+        assert result.returncode == 0, (
+            f"python -m grading {' '.join(args)}:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
+        )
         return result.stdout
 
     grade("release", LAB)
@@ -271,13 +279,13 @@ def test_thief_read_nothing(graded):
 
 def test_feedback_has_no_hidden_test_source(graded):
     """Every feedback file exists, shows failed tests' messages, and no line of any hidden test."""
-    sys.path.insert(0, str(graded["course"].root / "tools"))
-    import grade
+    from grading.feedback import html_text
+    from grading.nbgrader_ext import HIDDEN
 
     visible = {ln.strip() for cell in graded["course"].lab(LAB).cells for ln in cell.source.splitlines()}
     hidden = set()
     for cell in graded["solution"].cells:
-        for block in grade.HIDDEN.findall(cell.source):
+        for block in HIDDEN.findall(cell.source):
             hidden |= {ln.strip() for ln in block.splitlines()[1:-1] if len(ln.strip()) >= 12}
     hidden = {line for line in hidden if not any(line in seen for seen in visible)}
     assert len(hidden) > 20
@@ -285,7 +293,7 @@ def test_feedback_has_no_hidden_test_source(graded):
     # Control: the instructor's autograded notebooks do hold the hidden tests (so the search below can see them).
     autograded = (grading / "autograded" / "solution" / LAB / f"{LAB}.ipynb").read_text()
     assert sum(json.dumps(line)[1:-1] in autograded for line in hidden) > 20
-    pages = {p.parts[-3]: grade.html_text(p) for p in grading.glob(f"feedback/*/{LAB}/*.html")}
+    pages = {p.parts[-3]: html_text(p) for p in grading.glob(f"feedback/*/{LAB}/*.html")}
     assert set(pages) >= {"solution", "blank", "cells", "metadata", "stripped", "colab", "loop", "thief"}, pages.keys()
     for student, page in pages.items():
         leaked = [line for line in hidden if line in page]

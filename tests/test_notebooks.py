@@ -39,8 +39,9 @@ def test_setup_cell_is_identical_everywhere():
 
 
 def test_ruff_passes_on_package_tests_and_notebooks():
-    result = subprocess.run([str(BIN / "ruff"), "check", "."], cwd=ROOT, capture_output=True, text=True)
-    assert result.returncode == 0, result.stdout + result.stderr
+    for command in (["check", "."], ["format", "--check", "."]):
+        result = subprocess.run([str(BIN / "ruff"), *command], cwd=ROOT, capture_output=True, text=True)
+        assert result.returncode == 0, result.stdout + result.stderr
 
 
 def _labs_hold_no_solutions():

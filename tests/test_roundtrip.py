@@ -14,11 +14,14 @@ answer of every exercise at once: a handful of autograde runs prove the whole ca
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 
 from grading.course import Course, catalogue, filled
+from grading.feedback import html_text
+from grading.nbgrader_ext import HIDDEN
 
 pytestmark = pytest.mark.slow
 
@@ -131,3 +134,23 @@ def test_feedback_and_grades_exported(assignment, tmp_path_factory):
     assert set(rows) == set(g["plan"])
     assert float(rows["solution"]["raw_score"]) == sum(_auto(g).values())  # written answers await a human
     assert float(rows["blank"]["raw_score"]) == 0
+
+
+@pytest.mark.parametrize("assignment", LABS)
+def test_plain_nbgrader_feedback_hides_the_hidden_tests(assignment, tmp_path_factory):
+    """The round trip ran the plain `nbgrader generate_feedback`: its pages show no hidden-test line."""
+    g = graded(assignment, tmp_path_factory)
+    course = g["course"]
+    secret = set()
+    for cell in g["course"].solution(assignment).cells:
+        for block in HIDDEN.findall(cell.source):
+            secret |= {ln.strip() for ln in block.splitlines()[1:-1] if len(ln.strip()) >= 12}
+    visible = {ln.strip() for cell in course.lab(assignment).cells for ln in cell.source.splitlines()}
+    secret = {line for line in secret if not any(line in seen for seen in visible)}
+    assert len(secret) >= 5, "too few hidden-test lines to make this check telling"
+    # Control: the autograded notebooks (the instructor's) hold them, so the search can find them.
+    autograded = (course.grading / "autograded" / "solution" / assignment / f"{assignment}.ipynb").read_text()
+    assert any(json.dumps(line)[1:-1] in autograded for line in secret)
+    for page in course.grading.glob(f"feedback/*/{assignment}/*.html"):
+        leaked = [line for line in secret if line in html_text(page)]
+        assert not leaked, f"{page.parts[-3]}: hidden test lines in the feedback: {leaked[:3]}"

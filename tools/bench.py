@@ -2,11 +2,11 @@
 
 Speed (FAST mode). Per lecture: seconds to execute it top to bottom on a fresh kernel. Per lab: seconds
 to execute the solved lab, and seconds per submission to grade the same notebook with plain nbgrader
-autograde and with the instructor command (tools/grade.py, sandboxed), in a temporary course, with the
+autograde and with the instructor command (python -m grading, sandboxed), in a temporary course, with the
 ratios to plain execution (the grading overhead).
 
 Quality. A lecture that trains a model leaves its measurements in a dict ``RESULTS``. Three operating
-points (../shared/COURSE.md, "Quality targets"): the FAST run above (what CI asserts); "60 s": FULL data
+points (docs/design.md, "Quality targets"): the FAST run above (what CI asserts); "60 s": FULL data
 with every training stopped before 60 s (``DGM_TRAIN_SECONDS=60``), meant for two CPU cores; "FULL":
 FULL mode as a student runs it, only measured when a GPU is visible (``--full`` forces it).
 
@@ -124,11 +124,11 @@ def speed(env: dict[str, str], tmp: Path, only: list[str], quality: dict) -> lis
         start = time.perf_counter()
         course.autograde(assignment, "--student=bench")
         graded = time.perf_counter() - start
-        # What instructors run: tools/grade.py, each submission in the bubblewrap sandbox.
+        # What instructors run: python -m grading, each submission in the bubblewrap sandbox.
         course.submit(assignment, "sandboxed", solved)
         start = time.perf_counter()
         subprocess.run(
-            [sys.executable, "tools/grade.py", "autograde", assignment, "--student=sandboxed"],
+            [sys.executable, "-m", "grading", "autograde", assignment, "--student=sandboxed"],
             cwd=course.root,
             env=course.env,
             capture_output=True,

@@ -1,7 +1,7 @@
-"""Start an IPython kernel inside a bubblewrap (``bwrap``) sandbox: the kernel of ``grade.py autograde``.
+"""The grading sandbox: student code runs in an IPython kernel inside bubblewrap (``bwrap``).
 
-A student's code runs with the grader's rights. Inside this sandbox it has no network, no other
-processes, and sees only an allowlist of the machine, read-only:
+A student's code would otherwise run with the grader's rights. Inside the sandbox it has no network,
+no other processes, and sees only an allowlist of the machine, read-only:
 
 - the system (``/usr``, ``/etc``, ``/sys``), the Python installation and environment, the course's
   helper package ``dgm`` and its embedded data; ``/tmp`` is an empty tmpfs;
@@ -11,17 +11,45 @@ processes, and sees only an allowlist of the machine, read-only:
   nbgrader has already filled with the hidden tests, read as empty files;
 - the kernel's own socket folder (ipc transport: TCP cannot cross the network namespace).
 
-Called by the ``dgm-sandbox`` kernelspec that ``grade.py`` writes, as
-``python sandbox_kernel.py {connection_file}``, from the kernel's working folder. Settings come from
-the environment: ``DGM_SANDBOX_HIDE`` and ``DGM_SANDBOX_SHOW`` (paths separated by ``os.pathsep``).
+``kernel_env`` writes the ``dgm-sandbox`` kernelspec and returns the environment that makes nbgrader
+use it; the kernelspec runs ``python -I -m grading.sandbox {connection_file}`` from the kernel's working
+folder, which execs bwrap (``command``). What the sandbox shows besides the system comes from
+``DGM_SANDBOX_SHOW`` (paths separated by ``os.pathsep``), set by ``kernel_env``.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import sys
 from pathlib import Path
+
+KERNEL_NAME = "dgm-sandbox"
+
+
+def kernel_env(work: Path) -> dict[str, str] | None:
+    """Environment that makes nbgrader run its kernels in the sandbox (None: no bwrap on this machine)."""
+    if not shutil.which("bwrap"):
+        return None
+    spec = work / "kernels" / KERNEL_NAME
+    spec.mkdir(parents=True, exist_ok=True)
+    kernel = {
+        # -I: isolated, so the student's folder (the working folder) is not on sys.path for this launcher.
+        "argv": [sys.executable, "-I", "-m", "grading.sandbox", "{connection_file}"],
+        "display_name": "Python 3 (grading sandbox)",
+        "language": "python",
+        "interrupt_mode": "message",
+    }
+    (spec / "kernel.json").write_text(json.dumps(kernel))
+    import dgm  # the course's helper package: its folder (and data) are visible, its repository is not
+
+    package = Path(dgm.__file__).resolve().parent
+    show = [package, package.parent / "assets", os.environ.get("DGM_DATA_DIR", "")]
+    return {
+        "JUPYTER_PATH": os.pathsep.join([str(work), os.environ.get("JUPYTER_PATH", "")]),
+        "DGM_SANDBOX_SHOW": os.pathsep.join(str(p) for p in show if p),
+    }
 
 
 def _paths(name: str) -> list[str]:
@@ -62,9 +90,8 @@ def command(connection_file: str, cwd: str) -> list[str]:
     show = [sys.prefix, sys.base_prefix, *_paths("DGM_SANDBOX_SHOW")]
     for path in sorted({os.path.realpath(p) for p in show}, key=len):
         args += ["--ro-bind", path, path]
-    hide = [str(Path.home()), *_paths("DGM_SANDBOX_HIDE")]
     runtime = os.path.dirname(os.path.realpath(connection_file))
-    if any(os.path.commonpath([runtime, p]) == runtime for p in [cwd, *hide]):
+    if any(os.path.commonpath([runtime, p]) == runtime for p in [cwd, str(Path.home())]):
         sys.exit(f"sandbox_kernel: the connection file must be in a private folder, not in {runtime}")
     args += ["--bind", cwd, cwd, "--bind", runtime, runtime]
     # nbgrader has already written the hidden tests into the notebooks of the working folder.

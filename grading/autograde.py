@@ -1,0 +1,177 @@
+"""Step 4, autograde: one ``nbgrader autograde --student=S`` per student, under a wall-clock limit,
+with the kernel in the sandbox (grading/sandbox.py).
+
+The per-cell and per-notebook limits come from nbgrader_config.py (``DGM_CELL_TIMEOUT``,
+``DGM_NOTEBOOK_TIMEOUT``); ``--timeout`` bounds a whole submission (default: the notebook limit +
+120 s). A student whose grading fails (a kernel crash, a limit) scores 0 on the cells not graded, and
+is named in the report with the reason; the rest of the class is graded as usual.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import os
+import re
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import nbformat
+
+from grading import sandbox, settings
+from grading.problems import Problems
+from grading.submissions import gid, nbg, students
+
+
+def _descendants(pid: int) -> list[int]:
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+        except (OSError, IndexError, ValueError):
+            continue
+    out, todo = [], [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            out.append(child)
+            todo.append(child)
+    return out
+
+
+def grade_one(lab: str, student: str, limit: float, kernel: dict | None) -> tuple[str, str | None, str]:
+    """nbgrader autograde for one student under a wall-clock limit: (student, failure or None, log)."""
+    runtime = tempfile.mkdtemp(prefix="dgm-k-")  # short: unix socket paths are limited to 108 bytes
+    extra = {"JUPYTER_RUNTIME_DIR": runtime}
+    args = [str(settings.BIN / "nbgrader"), "autograde", lab, f"--student={student}", "--force"]
+    if kernel:
+        extra.update(kernel)
+        args += [
+            "--Execute.kernel_name=dgm-sandbox",
+            "--KernelManager.transport=ipc",
+            f"--KernelManager.connection_file={runtime}/kernel.json",
+        ]
+    if not list((settings.grading_dir() / "submitted" / student / lab).glob("*.ipynb")):
+        shutil.rmtree(runtime, ignore_errors=True)
+        return student, "nothing to grade (no notebook left after check)", ""
+    proc = subprocess.Popen(
+        args,
+        cwd=settings.course_root(),
+        env=settings.tool_env({**os.environ, **extra}),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        log, _ = proc.communicate(timeout=limit)
+        failure = None if proc.returncode == 0 else _failure_reason(log)
+    except subprocess.TimeoutExpired:
+        for pid in [*_descendants(proc.pid), proc.pid]:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        log, _ = proc.communicate()
+        failure = f"grading stopped at the per-submission limit ({limit:.0f} s)"
+    finally:
+        shutil.rmtree(runtime, ignore_errors=True)
+    return student, failure, log
+
+
+def _failure_reason(log: str) -> str:
+    for pattern, reason in [
+        (r"DeadKernelError|Kernel died|kernel died", "the kernel died (os._exit, a crash or out of memory)"),
+        (r"CellTimeoutError|TimeoutError", "a time limit was reached"),
+        (r"database is locked", "the gradebook was busy"),
+    ]:
+        if re.search(pattern, log):
+            return f"autograde failed: {reason}"
+    lines = [ln for ln in log.splitlines() if "Error" in ln or "error" in ln]
+    return "autograde failed: " + (lines[-1].strip()[:160] if lines else "see the nbgrader log")
+
+
+def zero_ungraded(lab: str, student: str) -> None:
+    """A submission whose grading failed scores 0 on every cell that got no automatic score."""
+    from nbgrader.api import Gradebook
+
+    with Gradebook(settings.gradebook_url()) as gb:
+        gb.update_or_create_student(student)
+        submission = gb.update_or_create_submission(lab, student)
+        for notebook in submission.notebooks:
+            for grade in notebook.grades:
+                if grade.auto_score is None and grade.manual_score is None and grade.cell.cell_type == "code":
+                    grade.auto_score = 0
+                    grade.needs_manual_grade = False
+        gb.db.commit()
+
+
+def autograded_findings(lab: str, student: str) -> list[str]:
+    """Problems visible in the autograded notebook: cells that raised, time limits, cut output."""
+    out, unanswered = [], []
+    for path in sorted((settings.grading_dir() / "autograded" / student / lab).glob("*.ipynb")):
+        nb = nbformat.read(path, as_version=4)
+        for index, cell in enumerate(nb.cells):
+            if cell.cell_type != "code":
+                continue
+            name = gid(cell) or f"cell {index + 1}"
+            for output in cell.get("outputs", []):
+                text = "".join(output.get("text", "")) if output.get("output_type") == "stream" else ""
+                if "... Output truncated ..." in text:
+                    out.append(f"{name}: huge output, cut to the configured limit")
+                if output.get("output_type") != "error":
+                    continue
+                ename, evalue = output.get("ename", ""), str(output.get("evalue", "")).splitlines()[:1]
+                if ename == "NotImplementedError":
+                    unanswered.append(name)
+                elif ename in ("CellTimeoutError", "TimeoutError", "KeyboardInterrupt") or "Timeout" in ename:
+                    out.append(f"{name}: time limit reached (DGM_CELL_TIMEOUT / DGM_NOTEBOOK_TIMEOUT), scored 0")
+                elif not nbg(cell).get("grade"):
+                    out.append(f"{name} raised {ename}: {(evalue or [''])[0][:100]}")
+    if unanswered:
+        out.insert(0, "not answered (NotImplementedError): " + ", ".join(dict.fromkeys(unanswered)))
+    return list(dict.fromkeys(out))
+
+
+def run(args) -> int:
+    problems = Problems(args.lab)
+    names = args.student or students(args.lab)
+    limit = args.timeout or settings.NOTEBOOK_TIMEOUT + 120
+    kernel = None if args.no_sandbox else sandbox.kernel_env(settings.grading_dir() / ".sandbox")
+    if kernel is None:
+        print("WARNING: grading without a sandbox (no bwrap, or --no-sandbox): student code can read the gradebook.")
+    failures = {}
+    logs = settings.grading_dir() / "logs" / args.lab
+    logs.mkdir(parents=True, exist_ok=True)
+    start = time.perf_counter()
+    with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
+        jobs = [pool.submit(grade_one, args.lab, s, limit, kernel) for s in names]
+        for job in concurrent.futures.as_completed(jobs):
+            student, failure, log = job.result()
+            if failure and "gradebook was busy" in failure:  # sqlite, several writers: once more, alone
+                student, failure, log = grade_one(args.lab, student, limit, kernel)
+            (logs / f"{student}.log").write_text(log)
+            failures[student] = failure
+            print(f"  {student}: {'ok' if not failure else failure}", flush=True)
+    for student in names:
+        problems.reset("autograde", student)
+        if kernel is None:
+            problems.add(student, "autograde", "graded WITHOUT sandbox: the kernel could read the gradebook")
+        if failures[student]:
+            zero_ungraded(args.lab, student)
+            problems.add(
+                student,
+                "autograde",
+                f"{failures[student]}; scored 0 where not graded (log: logs/{args.lab}/{student}.log)",
+            )
+        for finding in autograded_findings(args.lab, student):
+            problems.add(student, "autograde", finding)
+    problems.save()
+    print(
+        f"autograded {len(names)} submissions of {args.lab} in {time.perf_counter() - start:.0f} s, "
+        f"{sum(bool(f) for f in failures.values())} failed"
+    )
+    return 0
