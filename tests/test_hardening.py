@@ -77,9 +77,9 @@ def test_control_default_nbgrader_is_fooled_by_the_skip_tag(scores):
 def test_notebook_time_bound_stops_a_slow_submission(tmp_path, monkeypatch):
     """BoundedExecute: once the notebook's time is spent, the remaining cells time out (and score 0)."""
     import nbformat
-    from nbgrader_ext import BoundedExecute
 
     from grading.course import isolated_env
+    from grading.nbgrader_ext import BoundedExecute
 
     for key, value in isolated_env(tmp_path).items():
         monkeypatch.setenv(key, value)
