@@ -153,7 +153,9 @@ checks.assert_close(
 #
 # Build the expert DAG of the lecture,
 #
-# $$p(\text{age}, \text{salary}, \text{gender}, \text{ms}, y) = p(\text{age})\,p(\text{gender})\,p(\text{ms})\,p(\text{salary} \mid \text{age}, \text{ms})\,p(y \mid \text{salary}, \text{gender}),$$
+# $$p(\text{age}, \text{salary}, \text{gender}, \text{ms}, y)
+# = p(\text{age})\,p(\text{gender})\,p(\text{ms})\,p(\text{salary} \mid \text{age}, \text{ms})\,
+# p(y \mid \text{salary}, \text{gender}),$$
 #
 # as a `tfd.JointDistributionNamed` from CPTs you are **given** (do not hard-code numbers). Every variable
 # is a `tfd.Categorical` with integer values $0, \dots, |v| - 1$. The conditionals must work on *batches*:

@@ -37,6 +37,16 @@ rng = np.random.default_rng(config.seed())
 print(f"mode: {config.mode().upper()}")
 
 # %% [markdown]
+# ## Settings
+#
+# The sizes that depend on the mode: FAST (`DGM_MODE=fast`, as the tests run) or FULL (the default).
+
+# %%
+N_SAMPLES = config.pick(fast=20_000, full=200_000)  # ancestral samples of the five-variable network (sections 4, 5)
+N_MAX = config.pick(fast=9, full=11)  # the largest data set whose GMM evidence is enumerated exactly (section 6)
+N_MU = config.pick(fast=200_000, full=2_000_000)  # prior draws of the means for the Monte Carlo evidence (section 6)
+
+# %% [markdown]
 # ## 1. The chain rule of probability
 #
 # By the definition of conditional probability, $p(a, b) = p(a)\,p(b \mid a)$. Applying it repeatedly
@@ -135,12 +145,17 @@ assert dependence > 0.01, f"expected a and b to be dependent given c; max |p(a|b
 #
 # **Full chain rule** (order age, salary, gender, ms, $y$; no assumptions):
 #
-# $$p(\text{age}, \text{salary}, \text{gender}, \text{ms}, y) = p(\text{age})\,p(\text{salary} \mid \text{age})\,p(\text{gender} \mid \text{salary}, \text{age})\,p(\text{ms} \mid \text{gender}, \text{salary}, \text{age})\,p(y \mid \text{ms}, \text{gender}, \text{salary}, \text{age}).$$
+# $$p(\text{age}, \text{salary}, \text{gender}, \text{ms}, y)
+# = p(\text{age})\,p(\text{salary} \mid \text{age})\,p(\text{gender} \mid \text{salary}, \text{age})\,
+# p(\text{ms} \mid \text{gender}, \text{salary}, \text{age})\,
+# p(y \mid \text{ms}, \text{gender}, \text{salary}, \text{age}).$$
 #
 # **Expert DAG**: age, gender and ms are independent; salary depends on age and ms; $y$ depends only
 # on salary and gender:
 #
-# $$p(\text{age}, \text{salary}, \text{gender}, \text{ms}, y) = p(\text{age})\,p(\text{gender})\,p(\text{ms})\,p(\text{salary} \mid \text{age}, \text{ms})\,p(y \mid \text{salary}, \text{gender}).$$
+# $$p(\text{age}, \text{salary}, \text{gender}, \text{ms}, y)
+# = p(\text{age})\,p(\text{gender})\,p(\text{ms})\,p(\text{salary} \mid \text{age}, \text{ms})\,
+# p(y \mid \text{salary}, \text{gender}).$$
 
 # %%
 cardinality = {"age": 3, "salary": 3, "gender": 2, "ms": 2, "y": 2}
@@ -264,7 +279,11 @@ cpt = {
 for name, table in cpt.items():
     assert np.allclose(table.sum(axis=-1), 1.0), f"expected every row of the {name} CPT to sum to 1"
 
+# %% [markdown]
+# Each conditional is a function of its parents' values that picks the matching rows of its CPT.
 
+
+# %%
 def salary_given(age, ms):
     # age and ms are integer tensors of any (equal) shape; gather the matching rows of the CPT.
     return tfd.Categorical(probs=tf.gather_nd(cpt["salary"], tf.stack([age, ms], axis=-1)))
@@ -352,28 +371,28 @@ assert gap_v > 0.01, f"expected age and ms dependent given salary; got a gap of 
 # standard error $\sqrt{p(1-p)/N}$; every configuration must lie within 5 standard errors.
 
 # %%
-n_samples = config.pick(fast=20_000, full=200_000)
 start = time.perf_counter()
-samples = model.sample(n_samples, seed=(config.seed(), 2))
+samples = model.sample(N_SAMPLES, seed=(config.seed(), 2))
 elapsed = time.perf_counter() - start
 codes = np.ravel_multi_index([samples[v].numpy() for v in names], [cardinality[v] for v in names])
-freq = np.bincount(codes, minlength=len(configs)) / n_samples
+freq = np.bincount(codes, minlength=len(configs)) / N_SAMPLES
 probs = table.ravel()
-z_scores = (freq - probs) / np.sqrt(probs * (1 - probs) / n_samples)
+z_scores = (freq - probs) / np.sqrt(probs * (1 - probs) / N_SAMPLES)
 print(
-    f"{n_samples} ancestral samples in {elapsed:.2f} s; largest |z| over 72 configurations: {np.abs(z_scores).max():.2f}"
+    f"{N_SAMPLES} ancestral samples in {elapsed:.2f} s; "
+    f"largest |z| over 72 configurations: {np.abs(z_scores).max():.2f}"
 )
 assert np.abs(z_scores).max() < 5, (
     f"expected every frequency within 5 SE of its probability; got |z| = {np.abs(z_scores).max():.2f}"
 )
 
 fig, ax = plt.subplots(figsize=(6.4, 3.6))
-se = np.sqrt(probs * (1 - probs) / n_samples)
+se = np.sqrt(probs * (1 - probs) / N_SAMPLES)
 ax.errorbar(probs, freq, yerr=2 * se, fmt="o", ms=3, color=plotting.COLORS["q"], label="sample frequency ± 2 SE")
 ax.plot([0, probs.max()], [0, probs.max()], color=plotting.COLORS["p"], label="frequency = probability")
 ax.set_xlabel("p(configuration) from the CPTs")
 ax.set_ylabel("frequency in the samples")
-ax.set_title(f"Ancestral sampling: 72 configurations, N = {n_samples}")
+ax.set_title(f"Ancestral sampling: 72 configurations, N = {N_SAMPLES}")
 ax.legend(frameon=False)
 plt.show()
 
@@ -422,14 +441,14 @@ keep = (samples["y"].numpy() == evidence["y"]) & (samples["gender"].numpy() == e
 kept = int(keep.sum())
 freq_age = np.bincount(samples["age"].numpy()[keep], minlength=3) / kept
 se_age = np.sqrt(post_age * (1 - post_age) / kept)
-se_e = np.sqrt(p_e * (1 - p_e) / n_samples)
-print(f"kept {kept} of {n_samples} samples: p(e) ~ {kept / n_samples:.4f} (exact {p_e:.4f} ± {se_e:.4f})")
+se_e = np.sqrt(p_e * (1 - p_e) / N_SAMPLES)
+print(f"kept {kept} of {N_SAMPLES} samples: p(e) ~ {kept / N_SAMPLES:.4f} (exact {p_e:.4f} ± {se_e:.4f})")
 print(f"sampled frequencies  {freq_age.round(4)}  ± {se_age.round(4)}")
 print(f"enumeration          {post_age.round(4)}")
 assert np.all(np.abs(freq_age - post_age) < 4 * se_age), (
     f"expected the sampled posterior {freq_age} within 4 SE ({4 * se_age}) of the enumeration {post_age}"
 )
-assert abs(kept / n_samples - p_e) < 4 * se_e, f"expected the kept fraction {kept / n_samples} near p(e) = {p_e}"
+assert abs(kept / N_SAMPLES - p_e) < 4 * se_e, f"expected the kept fraction {kept / N_SAMPLES} near p(e) = {p_e}"
 
 fig, ax = plt.subplots()
 ticks = np.arange(3)
@@ -469,7 +488,8 @@ plt.show()
 # and covariance $\operatorname{Cov}(x_i, x_j) = \sigma^2\,[c_i = c_j] + [i = j]$ (two points share their
 # mean's variance when they share a cluster):
 #
-# $$p(x) = \sum_{c \in \{1..K\}^n} K^{-n}\; \mathcal N\big(x;\ 0,\ I_n + \sigma^2 B_c\big), \qquad (B_c)_{ij} = [c_i = c_j].$$
+# $$p(x) = \sum_{c \in \{1..K\}^n} K^{-n}\; \mathcal N\big(x;\ 0,\ I_n + \sigma^2 B_c\big),
+# \qquad (B_c)_{ij} = [c_i = c_j].$$
 #
 # The $K$-dimensional integral over $\mu$ is done exactly, but there are $K^n$ assignments: **exact
 # evaluation costs $O(K^n)$** Gaussian densities. (Equivalently: expanding
@@ -480,9 +500,8 @@ plt.show()
 
 # %%
 K, sigma = 3, 2.0
-n_max = config.pick(fast=9, full=11)
 mu_true = rng.normal(0.0, sigma, size=K)
-c_true = rng.integers(K, size=n_max)
+c_true = rng.integers(K, size=N_MAX)
 x_gmm = rng.normal(mu_true[c_true], 1.0)  # one data set from the model; its first n points are used below
 
 
@@ -519,11 +538,10 @@ assert abs(by_numpy - by_tfp) < 1e-10, f"expected the Cholesky log density {by_n
 
 # %%
 n_check = 4
-n_mu = config.pick(fast=200_000, full=2_000_000)
-mu_draws = rng.normal(0.0, sigma, size=(n_mu, K))
-per_point = np.exp(-0.5 * (x_gmm[:n_check, None] - mu_draws[:, None, :]) ** 2) / np.sqrt(2 * np.pi)  # (n_mu, n, K)
+mu_draws = rng.normal(0.0, sigma, size=(N_MU, K))
+per_point = np.exp(-0.5 * (x_gmm[:n_check, None] - mu_draws[:, None, :]) ** 2) / np.sqrt(2 * np.pi)  # (N_MU, n, K)
 likelihoods = np.prod(per_point.mean(axis=2), axis=1)  # p(x | mu) for each draw
-mc_mean, mc_se = likelihoods.mean(), likelihoods.std(ddof=1) / np.sqrt(n_mu)
+mc_mean, mc_se = likelihoods.mean(), likelihoods.std(ddof=1) / np.sqrt(N_MU)
 exact = np.exp(log_evidence(x_gmm[:n_check]))
 print(
     f"n = {n_check}: enumeration p(x) = {exact:.6e};  Monte Carlo over mu = {mc_mean:.6e} ± {mc_se:.1e}"
@@ -541,7 +559,7 @@ assert abs(mc_mean - exact) < 4 * mc_se, (
 # and the number of terms, $K^n$, is what the argument rests on.
 
 # %%
-ns = np.arange(1, n_max + 1)
+ns = np.arange(1, N_MAX + 1)
 seconds, log_evidences = [], []
 print("  n       K^n   log p(x)     time (s)   time per term (us)")
 for n in ns:
@@ -564,7 +582,8 @@ print(f"\nfitted growth factor per extra point: {growth:.2f}  (K = {K})")
 for n_big in (20, 50, 100):
     years = per_term * float(K) ** n_big / (3600 * 24 * 365)
     print(
-        f"n = {n_big:3d}: K^n = {float(K) ** n_big:.1e} terms, about {years:.1e} years at {1e6 * per_term:.0f} us per term"
+        f"n = {n_big:3d}: K^n = {float(K) ** n_big:.1e} terms, "
+        f"about {years:.1e} years at {1e6 * per_term:.0f} us per term"
     )
 
 # %%

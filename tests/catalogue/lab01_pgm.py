@@ -1,131 +1,100 @@
 """Unit 01 (probabilistic graphical models): wrong answers that must lose points, correct alternatives that must not.
 
-Each entry replaces one solution cell (by its nbgrader grade_id) with the code below; ``fails`` names
-the test cell that must then score 0 (every other test cell must keep full points).
+Each entry replaces one answer cell (by its nbgrader grade_id) with the code below; TESTS names the test
+cell that must then score 0 for a wrong answer (every other test cell must keep full points). Small
+mistakes are edits of the solution (``edit``); full code marks an answer built differently.
 """
 
+from catalogue import Edits
+
 ASSIGNMENT = "lab01_pgm"
-TESTS = {  # solution cell -> the test cell that grades it
+TESTS = {  # answer cell -> the test cell that grades it
     "count_parameters": "test_count_parameters",
     "build_joint": "test_build_joint",
     "posterior": "test_posterior",
 }
+edit = Edits(ASSIGNMENT)
+
+# The lecture's CPTs, written into the answer instead of read from its argument.
+LECTURE_CPTS = """    cpts = {
+        "age": np.array([0.30, 0.45, 0.25]),
+        "gender": np.array([0.50, 0.50]),
+        "ms": np.array([0.55, 0.45]),
+        "salary": np.array(
+            [
+                [[0.70, 0.25, 0.05], [0.60, 0.30, 0.10]],
+                [[0.30, 0.50, 0.20], [0.20, 0.50, 0.30]],
+                [[0.20, 0.40, 0.40], [0.10, 0.40, 0.50]],
+            ]
+        ),
+        "y": np.array([[[0.80, 0.20], [0.70, 0.30]], [[0.55, 0.45], [0.45, 0.55]], [[0.25, 0.75], [0.15, 0.85]]]),
+    }
+"""
+SALARY = '    salary_cpt = tf.convert_to_tensor(cpts["salary"])'
+ROWS_LOOP = "        for parent in parents[variable]:\n            rows *= cardinalities[parent]\n"
+NORMALISED = "return joint_q_e / joint_q_e.sum()  # divided by p(evidence)"
 
 WRONG = {
     "count_parameters": {
-        "free parameters without the -1 (free = entries)": """
-def count_parameters(cardinalities, parents):
-    entries = 0
-    for v, card in cardinalities.items():
-        entries += card * int(np.prod([cardinalities[u] for u in parents[v]]))
-    return entries, entries
-""",
-        "subtracts 1 per variable instead of 1 per CPT row": """
-def count_parameters(cardinalities, parents):
-    entries = 0
-    for v, card in cardinalities.items():
-        entries += card * int(np.prod([cardinalities[u] for u in parents[v]]))
-    return entries, entries - len(cardinalities)
-""",
-        "parents' cardinalities summed instead of multiplied": """
-def count_parameters(cardinalities, parents):
-    entries = free = 0
-    for v, card in cardinalities.items():
-        rows = sum(cardinalities[u] for u in parents[v]) if parents[v] else 1
-        entries += rows * card
-        free += rows * (card - 1)
-    return entries, free
-""",
-        "parents ignored (one row per CPT)": """
-def count_parameters(cardinalities, parents):
-    return sum(cardinalities.values()), sum(c - 1 for c in cardinalities.values())
-""",
+        "free parameters without the -1 (free = entries)": edit(
+            "count_parameters", {"free += rows * (cardinality - 1)": "free += rows * cardinality"}
+        ),
+        "subtracts 1 per variable instead of 1 per CPT row": edit(
+            "count_parameters", {"free += rows * (cardinality - 1)": "free += rows * cardinality - 1"}
+        ),
+        "parents' cardinalities summed instead of multiplied": edit(
+            "count_parameters",
+            {
+                "rows = 1  # configurations of the parents": "rows = 0 if parents[variable] else 1",
+                "rows *= cardinalities[parent]": "rows += cardinalities[parent]",
+            },
+        ),
+        "parents ignored (one row per CPT)": edit("count_parameters", {ROWS_LOOP: ""}),
     },
     "build_joint": {
-        "salary conditioned on gender instead of marital status": """
-def build_joint(cpts):
-    salary_cpt, y_cpt = tf.constant(cpts["salary"]), tf.constant(cpts["y"])
-    return tfd.JointDistributionNamed({
-        "age": tfd.Categorical(probs=cpts["age"]),
-        "gender": tfd.Categorical(probs=cpts["gender"]),
-        "ms": tfd.Categorical(probs=cpts["ms"]),
-        "salary": lambda age, gender: tfd.Categorical(probs=tf.gather_nd(salary_cpt, tf.stack([age, gender], -1))),
-        "y": lambda salary, gender: tfd.Categorical(probs=tf.gather_nd(y_cpt, tf.stack([salary, gender], -1))),
-    })
-""",
-        "CPTs passed as logits instead of probabilities": """
-def build_joint(cpts):
-    salary_cpt, y_cpt = tf.constant(cpts["salary"]), tf.constant(cpts["y"])
-    return tfd.JointDistributionNamed({
-        "age": tfd.Categorical(logits=cpts["age"]),
-        "gender": tfd.Categorical(logits=cpts["gender"]),
-        "ms": tfd.Categorical(logits=cpts["ms"]),
-        "salary": lambda age, ms: tfd.Categorical(logits=tf.gather_nd(salary_cpt, tf.stack([age, ms], -1))),
-        "y": lambda salary, gender: tfd.Categorical(logits=tf.gather_nd(y_cpt, tf.stack([salary, gender], -1))),
-    })
-""",
-        "y's CPT indexed [gender, salary] (parent axes transposed)": """
-def build_joint(cpts):
-    salary_cpt, y_cpt = tf.constant(cpts["salary"]), tf.constant(cpts["y"])
-    return tfd.JointDistributionNamed({
-        "age": tfd.Categorical(probs=cpts["age"]),
-        "gender": tfd.Categorical(probs=cpts["gender"]),
-        "ms": tfd.Categorical(probs=cpts["ms"]),
-        "salary": lambda age, ms: tfd.Categorical(probs=tf.gather_nd(salary_cpt, tf.stack([age, ms], -1))),
-        "y": lambda salary, gender: tfd.Categorical(probs=tf.gather_nd(y_cpt, tf.stack([gender, salary], -1))),
-    })
-""",
-        "the lecture's CPTs hard-coded (the argument ignored)": """
-def build_joint(cpts):
-    salary_cpt = tf.constant([[[0.70, 0.25, 0.05], [0.60, 0.30, 0.10]], [[0.30, 0.50, 0.20], [0.20, 0.50, 0.30]],
-                              [[0.20, 0.40, 0.40], [0.10, 0.40, 0.50]]], tf.float64)
-    y_cpt = tf.constant([[[0.80, 0.20], [0.70, 0.30]], [[0.55, 0.45], [0.45, 0.55]], [[0.25, 0.75], [0.15, 0.85]]],
-                        tf.float64)
-    return tfd.JointDistributionNamed({
-        "age": tfd.Categorical(probs=tf.constant([0.30, 0.45, 0.25], tf.float64)),
-        "gender": tfd.Categorical(probs=tf.constant([0.50, 0.50], tf.float64)),
-        "ms": tfd.Categorical(probs=tf.constant([0.55, 0.45], tf.float64)),
-        "salary": lambda age, ms: tfd.Categorical(probs=tf.gather_nd(salary_cpt, tf.stack([age, ms], -1))),
-        "y": lambda salary, gender: tfd.Categorical(probs=tf.gather_nd(y_cpt, tf.stack([salary, gender], -1))),
-    })
-""",
+        "salary conditioned on gender instead of marital status": edit(
+            "build_joint",
+            {
+                "def salary(age, ms):": "def salary(age, gender):",
+                "tf.stack([age, ms], axis=-1)": "tf.stack([age, gender], axis=-1)",
+            },
+        ),
+        "CPTs passed as logits instead of probabilities": edit("build_joint", {"probs=": "logits="}, every=True),
+        "y's CPT indexed [gender, salary] (parent axes transposed)": edit(
+            "build_joint", {"tf.stack([salary, gender], axis=-1)": "tf.stack([gender, salary], axis=-1)"}
+        ),
+        "the lecture's CPTs hard-coded (the argument ignored)": edit("build_joint", {SALARY: LECTURE_CPTS + SALARY}),
     },
     "posterior": {
-        "not normalised (returns p(query, evidence))": """
-def posterior(table, names, query, evidence):
-    table = np.asarray(table, dtype=np.float64)
-    sliced = table[tuple(evidence.get(v, slice(None)) for v in names)]
-    remaining = [v for v in names if v not in evidence]
-    return sliced.sum(axis=tuple(i for i, v in enumerate(remaining) if v != query))
-""",
-        "likelihood p(evidence | query) instead of the posterior": """
-def posterior(table, names, query, evidence):
-    table = np.asarray(table, dtype=np.float64)
-    sliced = table[tuple(evidence.get(v, slice(None)) for v in names)]
-    remaining = [v for v in names if v not in evidence]
-    joint = sliced.sum(axis=tuple(i for i, v in enumerate(remaining) if v != query))
-    prior = table.sum(axis=tuple(i for i, v in enumerate(names) if v != query))
-    return joint / prior
-""",
-        "evidence ignored (returns the prior marginal)": """
-def posterior(table, names, query, evidence):
-    table = np.asarray(table, dtype=np.float64)
-    return table.sum(axis=tuple(i for i, v in enumerate(names) if v != query))
-""",
-        "maximum over the hidden variables instead of the sum": """
-def posterior(table, names, query, evidence):
-    table = np.asarray(table, dtype=np.float64)
-    sliced = table[tuple(evidence.get(v, slice(None)) for v in names)]
-    remaining = [v for v in names if v not in evidence]
-    hidden = tuple(i for i, v in enumerate(remaining) if v != query)
-    best = sliced.max(axis=hidden) if hidden else sliced
-    return best / best.sum()
-""",
+        "not normalised (returns p(query, evidence))": edit("posterior", {NORMALISED: "return joint_q_e"}),
+        "likelihood p(evidence | query) instead of the posterior": edit(
+            "posterior",
+            {
+                NORMALISED: "prior = table.sum(axis=tuple(i for i, v in enumerate(names) if v != query))\n"
+                "    return joint_q_e / prior"
+            },
+        ),
+        "evidence ignored (returns the prior marginal)": edit(
+            "posterior",
+            {
+                "evidence[v] if v in evidence else slice(None) for v in names": "slice(None) for v in names",
+                "[v for v in names if v not in evidence]": "list(names)",
+            },
+        ),
+        "maximum over the hidden variables instead of the sum": edit(
+            "posterior",
+            {
+                "joint_q_e = observed.sum(axis=hidden_axes)": (
+                    "joint_q_e = observed.max(axis=hidden_axes) if hidden_axes else observed"
+                )
+            },
+        ),
     },
 }
 
 CORRECT = {
     "count_parameters": {
+        # structurally different: math.prod in comprehensions
         "math.prod in one comprehension": """
 import math
 def count_parameters(cardinalities, parents):
@@ -133,6 +102,7 @@ def count_parameters(cardinalities, parents):
     return (sum(rows[v] * c for v, c in cardinalities.items()),
             sum(rows[v] * (c - 1) for v, c in cardinalities.items()))
 """,
+        # structurally different: vectors of rows and cardinalities, a dot product
         "NumPy arrays, returned as a list": """
 def count_parameters(cardinalities, parents):
     names = list(cardinalities)
@@ -142,6 +112,7 @@ def count_parameters(cardinalities, parents):
 """,
     },
     "build_joint": {
+        # structurally different: the auto-batched joint, CPT rows by tensor indexing, log-probability tables
         "JointDistributionNamedAutoBatched with tensor indexing and logits = log(probs)": """
 def build_joint(cpts):
     salary_cpt = tf.math.log(tf.constant(cpts["salary"], tf.float64))
@@ -156,6 +127,7 @@ def build_joint(cpts):
 """,
     },
     "posterior": {
+        # structurally different: a Python loop over every configuration of the table
         "itertools over every configuration": """
 def posterior(table, names, query, evidence):
     table = np.asarray(table, dtype=np.float64)
@@ -166,6 +138,7 @@ def posterior(table, names, query, evidence):
             result[index[q]] += table[index]
     return result / result.sum()
 """,
+        # structurally different: one-hot masks instead of slicing, in TensorFlow
         "TensorFlow: mask the evidence, reduce, normalise": """
 def posterior(table, names, query, evidence):
     t = tf.constant(np.asarray(table, dtype=np.float64))
