@@ -126,6 +126,16 @@ def filled(lab, solution, replace: dict[str, str] | None = None):
     return nb
 
 
+def grading_cells(cat, exercise: str) -> list[str]:
+    """The test cells that grade an answer: one name, or a list (one test cell per property)."""
+    tests = cat.TESTS[exercise]
+    return [tests] if isinstance(tests, str) else list(tests)
+
+
+def every_grading_cell(cat) -> list[str]:
+    return [test for exercise in cat.TESTS for test in grading_cells(cat, exercise)]
+
+
 def catalogue(assignment: str):
     """The wrong-answer catalogue of a lab (tests/catalogue/<assignment>.py; the tests folder is on sys.path)."""
     return importlib.import_module(f"catalogue.{assignment}")

@@ -10,6 +10,8 @@ source line carries nbgrader's JSON::
     # %% locked imports              a read-only cell with this grade id
     # %% solution kl_gaussian        an answer cell: a function whose body lies between the solution markers
     # %% test kl_gaussian points=3   the test cell of that answer (grade id test_kl_gaussian)
+    # %% test kl_gaussian:shapes points=1   one of several tests of that answer, one property each
+                                     (grade id test_kl_gaussian_shapes): partial credit per property
     # %% written direction points=3  an answer graded by hand (markdown; grade id written_direction)
 
 Test cells start with a generated preamble (``test_source``): they re-import what they use and
@@ -27,7 +29,9 @@ import jupytext
 import nbformat
 
 TEXT_FORMAT = {"extension": ".py", "format_name": "percent", "notebook_metadata_filter": "-all"}
-MARKER = re.compile(r"^# %% (badge|setup|intro|locked|solution|test|written)(?:\s+(\w+))?((?:\s+\w+=\S+)*)\s*$")
+MARKER = re.compile(
+    r"^# %% (badge|setup|intro|locked|solution|test|written)(?:\s+(\w+(?::\w+)?))?((?:\s+\w+=\S+)*)\s*$"
+)
 MARKDOWN = {"badge", "intro", "written"}
 
 INTRO = """**How this lab works.** Each exercise is a function or class with a docstring that says what it
@@ -39,6 +43,7 @@ relies on your answer to another exercise. Do not rename anything, and do not de
 cells. Answers marked *graded by hand* are read by your instructor."""
 
 TEST_COMMENT = "# Tests of {name}: the visible ones; hidden ones also run when the lab is graded."
+TEST_PROPERTY_COMMENT = "# Tests of {name}, {property}: the visible ones; hidden ones also run when the lab is graded."
 TEST_IMPORTS = ["import importlib", "import numpy as np", "import dgm.checks"]
 TEST_RELOAD = "checks = importlib.reload(dgm.checks)  # a fresh copy: an answer cell cannot have replaced it"
 
@@ -49,7 +54,7 @@ class MarkerError(ValueError):
 
 def nbgrader_metadata(kind: str, name: str, points: float | None = None) -> dict:
     """The nbgrader cell metadata (schema 3) that a marker stands for."""
-    grade_id = {"test": f"test_{name}", "written": f"written_{name}"}.get(kind, name)
+    grade_id = {"test": f"test_{name}", "written": f"written_{name}"}.get(kind, name).replace(":", "_")
     meta = {
         "grade": kind in ("test", "written"),
         "grade_id": grade_id,
@@ -140,7 +145,9 @@ def test_source(name: str, body: str) -> str:
             extra.append(line)
     imports = _import_block([*TEST_IMPORTS, *extra])
     rest = "\n".join(lines)
-    return f"{TEST_COMMENT.format(name=name)}\n{imports}\n\n{TEST_RELOAD}\n\n{rest}"
+    answer, _, prop = name.partition(":")
+    comment = TEST_PROPERTY_COMMENT.format(name=answer, property=prop) if prop else TEST_COMMENT.format(name=name)
+    return f"{comment}\n{imports}\n\n{TEST_RELOAD}\n\n{rest}"
 
 
 def cells(text: str, path: str = "<source>") -> dict[str, str]:

@@ -34,6 +34,9 @@ import math
 
 checks.assert_close(double(1), 2, "double(1)")
 
+# %% test double:negative points=1
+checks.assert_close(double(-1), -2, "double(-1)")
+
 # %% written why points=1.5
 # ### BEGIN SOLUTION
 # Because.
@@ -49,6 +52,8 @@ def test_markers_expand_into_nbgrader_metadata():
     cells = {c.metadata.get("nbgrader", {}).get("grade_id"): c for c in _expanded().cells}
     assert cells["double"].metadata.nbgrader == markers.nbgrader_metadata("solution", "double")
     assert cells["test_double"].metadata.nbgrader["points"] == 2 and cells["test_double"].metadata.nbgrader["locked"]
+    assert cells["test_double_negative"].metadata.nbgrader["points"] == 1  # one test cell per property
+    assert cells["test_double_negative"].source.startswith("# Tests of double, negative:")
     assert cells["written_why"].cell_type == "markdown" and cells["written_why"].metadata.nbgrader["points"] == 1.5
     assert cells["imports"].metadata.nbgrader["locked"] and not cells["imports"].metadata.nbgrader["grade"]
     assert cells["setup"].source == "SETUP" and "setup" in cells["setup"].metadata.tags

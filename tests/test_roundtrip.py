@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from grading.course import Course, catalogue, filled
+from grading.course import Course, catalogue, every_grading_cell, filled, grading_cells
 from grading.feedback import html_text
 from grading.nbgrader_ext import HIDDEN
 
@@ -70,14 +70,14 @@ def graded(assignment: str, tmp_path_factory) -> dict:
 
 def _auto(g) -> dict[str, float]:
     """Max points of the autograded test cells (not the manually graded answers)."""
-    return {name: pts for name, pts in g["max"].items() if name in g["cat"].TESTS.values()}
+    return {name: pts for name, pts in g["max"].items() if name in every_grading_cell(g["cat"])}
 
 
 @pytest.mark.parametrize("assignment", LABS)
 def test_solution_scores_full_marks(assignment, tmp_path_factory):
     g = graded(assignment, tmp_path_factory)
     scores = g["scores"]["solution"]
-    assert set(g["cat"].TESTS.values()) <= set(g["max"]), "the catalogue names test cells the lab does not have"
+    assert set(every_grading_cell(g["cat"])) <= set(g["max"]), "the catalogue names test cells the lab does not have"
     for name, pts in _auto(g).items():
         assert scores[name] == pts, f"the solution lost points on {name}: {scores[name]}/{pts}\n{g['log'][-3000:]}"
 
@@ -107,20 +107,24 @@ def _entries(kind):
 @pytest.mark.parametrize("assignment,student,exercise", _entries("WRONG"))
 def test_wrong_answer_loses_points_on_its_test(assignment, student, exercise, tmp_path_factory):
     g = graded(assignment, tmp_path_factory)
-    tests = g["cat"].TESTS
-    scores = g["scores"][student]
-    assert scores[tests[exercise]] == 0, f"{exercise}: wrong answer kept {scores[tests[exercise]]} points"
+    scores, cat = g["scores"][student], g["cat"]
+    mine = grading_cells(cat, exercise)
+    got, full = sum(scores[t] for t in mine), sum(g["max"][t] for t in mine)
+    assert got < full, f"{exercise}: wrong answer kept all its points ({got}/{full} on {mine})"
+    if len(mine) == 1:
+        assert got == 0, f"{exercise}: wrong answer kept {got} points"
     # Exercises whose answer in this submission is the solution keep their points.
-    for ex, test in tests.items():
+    for ex in cat.TESTS:
         if ex not in g["plan"][student]:
-            assert scores[test] == g["max"][test], f"{test} lost points although its answer was correct"
+            for test in grading_cells(cat, ex):
+                assert scores[test] == g["max"][test], f"{test} lost points although its answer was correct"
 
 
 @pytest.mark.parametrize("assignment,student,exercise", _entries("CORRECT"))
 def test_correct_alternative_keeps_full_marks(assignment, student, exercise, tmp_path_factory):
     g = graded(assignment, tmp_path_factory)
-    test = g["cat"].TESTS[exercise]
-    assert g["scores"][student][test] == g["max"][test], g["log"][-3000:]
+    for test in grading_cells(g["cat"], exercise):
+        assert g["scores"][student][test] == g["max"][test], g["log"][-3000:]
 
 
 @pytest.mark.parametrize("assignment", LABS)
