@@ -26,7 +26,8 @@ def _entries():
 @pytest.mark.parametrize("assignment,exercise,code", list(_entries()))
 def test_entry_compiles_and_defines_its_function(assignment, exercise, code):
     tree = ast.parse(code)
-    # A function, a class, or a method of a class (e.g. a model's train_step) named like its cell.
+    # A function, a class, a method of a class (e.g. a model's train_step), or for a "predict, then
+    # run" question the variable holding the prediction, named like its cell.
     defined = {node.name for node in tree.body if isinstance(node, (ast.FunctionDef, ast.ClassDef))}
     defined |= {
         item.name
@@ -34,6 +35,13 @@ def test_entry_compiles_and_defines_its_function(assignment, exercise, code):
         if isinstance(node, ast.ClassDef)
         for item in node.body
         if isinstance(item, ast.FunctionDef)
+    }
+    defined |= {
+        target.id
+        for node in tree.body
+        if isinstance(node, ast.Assign)
+        for target in node.targets
+        if isinstance(target, ast.Name)
     }
     assert exercise in defined, f"the entry for {exercise} defines {sorted(defined)}"
 
