@@ -22,6 +22,7 @@
 # %% setup
 
 # %%
+import keras
 import matplotlib.pyplot as plt
 import numpy as np
 import tensorflow as tf
@@ -34,6 +35,20 @@ tfb = tfp.bijectors
 plotting.style()
 rng = np.random.default_rng(config.seed())
 print(f"mode: {config.mode().upper()}")
+
+# %% [markdown]
+# ## Settings
+#
+# The sample sizes and the length of the stochastic-VI run, in one place. FAST mode (tests, CI) uses the
+# small values, FULL mode the large ones; every check below scales its tolerance with them.
+
+# %%
+N_ANCESTRAL = config.pick(fast=20_000, full=200_000)  # ancestral samples of the 1-D model (section 1)
+N_IMPORTANCE = config.pick(fast=50_000, full=500_000)  # samples of q for importance sampling (section 2)
+N_MC = config.pick(fast=20_000, full=200_000)  # samples of q per Monte Carlo ELBO (sections 3 and 4)
+N_OUTER = config.pick(fast=400, full=4_000)  # independent sets of K samples per bound L_K (section 6)
+SVI_STEPS = config.pick(fast=1_500, full=6_000)  # Adam steps of stochastic VI (section 7)
+N_REPLICATES = config.pick(fast=2_000, full=20_000)  # independent gradient estimates (section 8)
 
 # %% [markdown]
 # ## 1. Latent-variable models
@@ -61,7 +76,8 @@ print(f"mode: {config.mode().upper()}")
 # $\Sigma_{z|x} = (I + W^\top W/\sigma^2)^{-1}$ and $\mu_{z|x} = \Sigma_{z|x} W^\top (x - b)/\sigma^2$.
 #
 # We start in one dimension, $d = D = 1$: $z \sim \mathcal N(0, 1)$, $x \mid z \sim \mathcal N(wz, \sigma^2)$, where
-# $p(x) = \mathcal N(0, w^2 + \sigma^2)$ and $p(z \mid x) = \mathcal N\big(\frac{w x}{w^2 + \sigma^2}, \frac{\sigma^2}{w^2 + \sigma^2}\big)$.
+# $p(x) = \mathcal N(0, w^2 + \sigma^2)$ and
+# $p(z \mid x) = \mathcal N\big(\frac{w x}{w^2 + \sigma^2}, \frac{\sigma^2}{w^2 + \sigma^2}\big)$.
 # Check: the integral by quadrature and the posterior by Bayes' rule on a grid, against these formulas.
 
 # %%
@@ -93,26 +109,25 @@ assert abs(grid_var - post_var1) < 1e-9, f"expected the posterior variance {post
 # few prior samples carry the weight (the effective sample size $(\sum_k p_k)^2 / \sum_k p_k^2$).
 
 # %%
-n_ancestral = config.pick(fast=20_000, full=200_000)
-z_samples = rng.normal(size=n_ancestral)
-x_samples = w1 * z_samples + sigma1 * rng.normal(size=n_ancestral)
+z_samples = rng.normal(size=N_ANCESTRAL)
+x_samples = w1 * z_samples + sigma1 * rng.normal(size=N_ANCESTRAL)
 var_hat = x_samples.var()
-var_se = np.sqrt(2 / n_ancestral) * (w1**2 + sigma1**2)  # standard error of a Gaussian sample variance
+var_se = np.sqrt(2 / N_ANCESTRAL) * (w1**2 + sigma1**2)  # standard error of a Gaussian sample variance
 print(f"Var[x]: ancestral samples {var_hat:.4f} ± {var_se:.4f}, exact w^2 + sigma^2 = {w1**2 + sigma1**2:.4f}")
 assert abs(var_hat - (w1**2 + sigma1**2)) < 5 * var_se, f"expected Var[x] = {w1**2 + sigma1**2}, got {var_hat}"
 
 x_far = 6.0  # an observation in the tail: few prior samples explain it
 likelihoods = tfd.Normal(w1 * z_samples, sigma1).prob(x_far).numpy()
 naive = likelihoods.mean()
-naive_se = likelihoods.std() / np.sqrt(n_ancestral)
+naive_se = likelihoods.std() / np.sqrt(N_ANCESTRAL)
 exact_far = float(tfd.Normal(np.float64(0.0), np.sqrt(w1**2 + sigma1**2)).prob(x_far))
 ess = likelihoods.sum() ** 2 / np.sum(likelihoods**2)
 print(
     f"p(x = {x_far}): naive Monte Carlo {naive:.3e} ± {naive_se:.1e}, exact {exact_far:.3e}; "
-    f"effective sample size {ess:.0f} of {n_ancestral}"
+    f"effective sample size {ess:.0f} of {N_ANCESTRAL}"
 )
 assert abs(naive - exact_far) < 5 * naive_se, f"expected the naive estimate within 5 SE of {exact_far}, got {naive}"
-assert ess < 0.05 * n_ancestral, f"expected under 5% of the prior samples to matter, got an ESS of {ess:.0f}"
+assert ess < 0.05 * N_ANCESTRAL, f"expected under 5% of the prior samples to matter, got an ESS of {ess:.0f}"
 
 # %% [markdown]
 # The joint density $p(x, z)$ (left): the evidence is a vertical *slice* integrated over $z$, and the
@@ -155,7 +170,8 @@ plt.show()
 #
 # **(b) The gap is a KL.** Write $p(x, z) = p(z \mid x)\, p(x)$ inside the ELBO:
 #
-# $$\mathrm{ELBO}(q) = \mathbb E_q\big[\log p(x) + \log p(z \mid x) - \log q(z)\big] = \log p(x) - \mathrm{KL}\big(q(z)\,\|\,p(z \mid x)\big).$$
+# $$\mathrm{ELBO}(q) = \mathbb E_q\big[\log p(x) + \log p(z \mid x) - \log q(z)\big]
+# = \log p(x) - \mathrm{KL}\big(q(z)\,\|\,p(z \mid x)\big).$$
 #
 # So $\log p(x) = \mathrm{ELBO}(q) + \mathrm{KL}(q\,\|\,p(z \mid x))$ *exactly*, for every $q$. Since KL $\ge 0$
 # (unit 02), the ELBO is a lower bound, tight if and only if $q = p(z \mid x)$. Maximising the ELBO over
@@ -173,16 +189,15 @@ plt.show()
 
 # %%
 q1 = tfd.Normal(np.float64(0.5), 0.6)
-n_is = config.pick(fast=50_000, full=500_000)
-z_q = q1.sample(n_is, seed=(config.seed(), 2)).numpy()
+z_q = q1.sample(N_IMPORTANCE, seed=(config.seed(), 2)).numpy()
 log_w1 = (
     tfd.Normal(np.float64(0.0), 1.0).log_prob(z_q).numpy()
     + tfd.Normal(w1 * z_q, sigma1).log_prob(x1).numpy()
     - q1.log_prob(z_q).numpy()
 )
 weights = np.exp(log_w1)
-p_hat, p_hat_se = weights.mean(), weights.std() / np.sqrt(n_is)
-elbo_hat, elbo_se = log_w1.mean(), log_w1.std() / np.sqrt(n_is)
+p_hat, p_hat_se = weights.mean(), weights.std() / np.sqrt(N_IMPORTANCE)
+elbo_hat, elbo_se = log_w1.mean(), log_w1.std() / np.sqrt(N_IMPORTANCE)
 print(f"p(x):     importance sampling {p_hat:.5f} ± {p_hat_se:.5f}, exact {np.exp(log_px1):.5f}")
 print(f"ELBO = E[log w] = {elbo_hat:.4f} ± {elbo_se:.4f}  <  log p(x) = {log_px1:.4f}")
 assert abs(p_hat - np.exp(log_px1)) < 5 * p_hat_se, f"expected an unbiased p(x) = {np.exp(log_px1)}, got {p_hat}"
@@ -193,18 +208,20 @@ assert elbo_hat + 5 * elbo_se < log_px1, f"expected the ELBO below log p(x) = {l
 #
 # Splitting the log-ratio in two ways gives the two forms used in practice:
 #
-# $$\mathrm{ELBO}(q) = \underbrace{\mathbb E_q[\log p(x, z)]}_{\text{expected log-joint}} + \underbrace{H[q]}_{\text{entropy}}
-# = \underbrace{\mathbb E_q[\log p(x \mid z)]}_{\text{reconstruction}} - \underbrace{\mathrm{KL}\big(q(z)\,\|\,p(z)\big)}_{\text{regulariser}}.$$
+# $$\mathrm{ELBO}(q) = \underbrace{\mathbb E_q[\log p(x, z)]}_{\text{expected log-joint}} +
+# \underbrace{H[q]}_{\text{entropy}}
+# = \underbrace{\mathbb E_q[\log p(x \mid z)]}_{\text{reconstruction}} -
+# \underbrace{\mathrm{KL}\big(q(z)\,\|\,p(z)\big)}_{\text{regulariser}}.$$
 #
 # The first (with $H[q] = -\mathbb E_q[\log q]$) reads "explain the data, but stay uncertain"; the second,
 # the VAE's form (unit 05), reads "reconstruct $x$ from $z$, but keep $q$ close to the prior". For a
 # Gaussian $q = \mathcal N(m, \operatorname{diag} s^2)$ the entropy and the KL to $\mathcal N(0, I)$ are closed
 # forms, and so, for our linear model, is the reconstruction term:
 #
-# $$\mathbb E_q[\log p(x \mid z)] = -\tfrac D2 \log(2\pi\sigma^2) - \frac{\lVert x - Wm - b\rVert^2 + \operatorname{tr}(W \operatorname{diag}(s^2) W^\top)}{2\sigma^2}.$$
+# $$\mathbb E_q[\log p(x \mid z)] = -\tfrac D2 \log(2\pi\sigma^2) -
+# \frac{\lVert x - Wm - b\rVert^2 + \operatorname{tr}(W \operatorname{diag}(s^2) W^\top)}{2\sigma^2}.$$
 #
-# Now a model with $D = 5$, $d = 2$ and a correlated posterior. Check: both forms by Monte Carlo on the
-# *same* samples, each with its standard error, and both in closed form.
+# Now a model with $D = 5$, $d = 2$ and a correlated posterior, with its exact evidence and posterior.
 
 # %%
 D, d, sigma = 5, 2, 0.7
@@ -233,6 +250,11 @@ assert np.allclose(schur, post_cov, atol=1e-12), (
     f"expected the two posterior covariances to agree, got {schur} vs {post_cov}"
 )
 
+# %% [markdown]
+# The log-likelihood of the observed $x$, and the ELBO of a diagonal Gaussian $q$ in closed form.
+
+# %%
+
 
 def log_likelihood(z):
     """log p(x | z) for a batch of latent vectors z of shape (..., d)."""
@@ -251,9 +273,13 @@ def elbo_closed_form(q):
     return reconstruction_closed_form(q) - float(tfd.kl_divergence(q, prior))
 
 
+# %% [markdown]
+# Check: both forms by Monte Carlo on the *same* samples, each with its standard error, and both in
+# closed form.
+
+# %%
 q = tfd.MultivariateNormalDiag(np.array([0.3, -0.2]), np.array([0.5, 0.4]))
-n_mc = config.pick(fast=20_000, full=200_000)
-z = q.sample(n_mc, seed=(config.seed(), 3)).numpy()
+z = q.sample(N_MC, seed=(config.seed(), 3)).numpy()
 form_joint = log_likelihood(z) + prior.log_prob(z).numpy() - q.log_prob(z).numpy()  # log p(x,z) - log q(z)
 form_joint_entropy = log_likelihood(z) + prior.log_prob(z).numpy() + float(q.entropy())  # log p(x,z) + H[q]
 form_recon_kl = log_likelihood(z) - float(tfd.kl_divergence(q, prior))  # log p(x|z) - KL(q || p(z))
@@ -262,14 +288,15 @@ for name, values in [
     ("E[log p(x,z)] + H[q]", form_joint_entropy),
     ("E[log p(x|z)] - KL(q||p(z))", form_recon_kl),
 ]:
-    print(f"{name:30s} = {values.mean():.4f} ± {values.std() / np.sqrt(n_mc):.4f}")
+    print(f"{name:30s} = {values.mean():.4f} ± {values.std() / np.sqrt(N_MC):.4f}")
 exact = elbo_closed_form(q)
-# E_q[log p(x, z)] = E_q[log p(x | z)] + E_q[log N(z; 0, I)], and E_q[log N(z; 0, I)] = -d/2 log(2 pi) - sum(m^2 + s^2)/2.
+# E_q[log p(x, z)] = E_q[log p(x | z)] + E_q[log N(z; 0, I)],
+# and E_q[log N(z; 0, I)] = -d/2 log(2 pi) - sum(m^2 + s^2)/2.
 expected_log_prior = -0.5 * d * np.log(2 * np.pi) - 0.5 * np.sum(q.mean().numpy() ** 2 + q.variance().numpy())
 exact_entropy_form = reconstruction_closed_form(q) + expected_log_prior + float(q.entropy())
 print(f"closed form: reconstruction - KL = {exact:.6f};  E[log p(x,z)] + H[q] = {exact_entropy_form:.6f}")
 for values in (form_joint, form_joint_entropy, form_recon_kl):
-    se = values.std() / np.sqrt(n_mc)
+    se = values.std() / np.sqrt(N_MC)
     assert abs(values.mean() - exact) < 5 * se, (
         f"expected {exact:.4f} within 5 SE ({5 * se:.4f}), got {values.mean():.4f}"
     )
@@ -301,13 +328,14 @@ candidates = {
     "the prior N(0, I)": (np.zeros(d), np.ones(d)),
 }
 print(
-    f"{'q':22s} {'ELBO (MC)':>18s} {'ELBO (exact)':>13s} {'KL(q||post)':>12s} {'ELBO + KL':>11s}   log p(x) = {log_px:.6f}"
+    f"{'q':22s} {'ELBO (MC)':>18s} {'ELBO (exact)':>13s} {'KL(q||post)':>12s} {'ELBO + KL':>11s}   "
+    f"log p(x) = {log_px:.6f}"
 )
 for seed, (name, (m, s)) in enumerate(candidates.items()):
     q = tfd.MultivariateNormalDiag(m, s)
-    z = q.sample(n_mc, seed=(config.seed(), 10 + seed)).numpy()
+    z = q.sample(N_MC, seed=(config.seed(), 10 + seed)).numpy()
     log_w = log_likelihood(z) + prior.log_prob(z).numpy() - q.log_prob(z).numpy()
-    estimate, se = log_w.mean(), log_w.std() / np.sqrt(n_mc)
+    estimate, se = log_w.mean(), log_w.std() / np.sqrt(N_MC)
     kl_post = float(tfd.kl_divergence(q, posterior))
     exact = elbo_closed_form(q)
     print(f"{name:22s} {estimate:10.4f} ± {se:.4f} {exact:13.4f} {kl_post:12.4f} {exact + kl_post:11.6f}")
@@ -382,7 +410,8 @@ print(
 )
 assert elbo_grid.max() <= log_px1 + 1e-12, "expected the ELBO never to exceed log p(x)"
 assert abs(m_grid[i] - post_mean1) <= 0.01 and abs(s_grid[j] - np.sqrt(post_var1)) <= 0.005, (
-    f"expected the maximiser at the posterior ({post_mean1:.3f}, {np.sqrt(post_var1):.3f}), got ({m_grid[i]:.3f}, {s_grid[j]:.3f})"
+    f"expected the maximiser at the posterior ({post_mean1:.3f}, {np.sqrt(post_var1):.3f}), "
+    f"got ({m_grid[i]:.3f}, {s_grid[j]:.3f})"
 )
 fig, ax = plt.subplots(figsize=(6.4, 3.8))
 filled = ax.contourf(
@@ -416,23 +445,22 @@ plt.show()
 # weights themselves under- or overflow.
 #
 # Check on the $D = 5$ model with the prior as $q$ (a poor proposal, so the effect is large) and with a
-# better $q$: estimates with standard errors from `n_outer` independent sets of $K$ samples. The
+# better $q$: estimates with standard errors from `N_OUTER` independent sets of $K$ samples. The
 # tolerances come from those standard errors: $\mathcal L_1$ matches the closed-form ELBO, each step in $K$
 # goes up (allowing 5 combined standard errors of slack), and $\mathcal L_{500}$ stays below $\log p(x)$.
 
 # %%
 Ks = [1, 5, 50, 500]
-n_outer = config.pick(fast=400, full=4_000)
 proposals = {"q = prior": (np.zeros(d), np.ones(d)), "q = shifted posterior marginals": (post_mean + 0.3, post_sd)}
 bounds = {}
 for p_index, (name, (m, s)) in enumerate(proposals.items()):
     q = tfd.MultivariateNormalDiag(m, s)
     rows = []
     for K in Ks:
-        z = q.sample((n_outer, K), seed=(config.seed(), 100 * p_index + K)).numpy()
-        log_w = log_likelihood(z) + prior.log_prob(z).numpy() - q.log_prob(z).numpy()  # (n_outer, K)
+        z = q.sample((N_OUTER, K), seed=(config.seed(), 100 * p_index + K)).numpy()
+        log_w = log_likelihood(z) + prior.log_prob(z).numpy() - q.log_prob(z).numpy()  # (N_OUTER, K)
         per_set = tf.reduce_logsumexp(log_w, axis=1).numpy() - np.log(K)
-        rows.append((per_set.mean(), per_set.std() / np.sqrt(n_outer)))
+        rows.append((per_set.mean(), per_set.std() / np.sqrt(N_OUTER)))
     bounds[name] = np.array(rows)
     elbo_exact = elbo_closed_form(q)
     print(f"{name}: closed-form ELBO {elbo_exact:.4f}, log p(x) {log_px:.4f}")
@@ -476,13 +504,12 @@ plt.show()
 # $\varepsilon$ per step; we average the iterates of the last quarter of the run to remove the remaining noise.
 
 # %%
-steps = config.pick(fast=1_500, full=6_000)
 scale_bijector = tfb.FillScaleTriL(diag_shift=tf.constant(1e-6, tf.float64))
 loc = tf.Variable(tf.zeros(d, tf.float64))
 raw_scale = tf.Variable(scale_bijector.inverse(tf.eye(d, dtype=tf.float64)))
 x_tf, W_tf, b_tf = (tf.constant(v) for v in (x, W, b))
-schedule = tf.keras.optimizers.schedules.PolynomialDecay(0.05, steps, end_learning_rate=0.002)
-optimizer = tf.keras.optimizers.Adam(schedule)
+schedule = keras.optimizers.schedules.PolynomialDecay(0.05, SVI_STEPS, end_learning_rate=0.002)
+optimizer = keras.optimizers.Adam(schedule)
 noise = tf.random.Generator.from_seed(config.seed())
 prior_tf = tfd.MultivariateNormalDiag(tf.zeros(d, tf.float64), tf.ones(d, tf.float64))
 
@@ -501,13 +528,17 @@ def svi_step():
     return elbo, loc.value(), scale
 
 
+# %% [markdown]
+# The run records each step's ELBO estimate and iterate, and averages the iterates of the last quarter.
+
+# %%
 trace, locs, covs = [], [], []
-for _ in range(steps):
+for _ in range(SVI_STEPS):
     elbo, m, scale = svi_step()
     trace.append(float(elbo))
     locs.append(m.numpy())
     covs.append((scale @ tf.transpose(scale)).numpy())
-tail = slice(3 * steps // 4, None)
+tail = slice(3 * SVI_STEPS // 4, None)
 fit_mean, fit_cov = np.mean(locs[tail], axis=0), np.mean(covs[tail], axis=0)
 fitted = tfd.MultivariateNormalTriL(fit_mean, np.linalg.cholesky(fit_cov))
 kl_fit = float(tfd.kl_divergence(fitted, posterior))
@@ -551,7 +582,7 @@ g1, g2 = np.meshgrid(
 grid = np.stack([g1, g2], axis=-1)
 axes[1].contour(g1, g2, posterior.prob(grid).numpy(), levels=5, colors=plotting.COLORS["p"])
 axes[1].contour(g1, g2, fitted.prob(grid).numpy(), levels=5, colors=plotting.COLORS["q"], linestyles="--")
-axes[1].plot(*np.array(locs[: steps // 4]).T, color="gray", linewidth=0.8)
+axes[1].plot(*np.array(locs[: SVI_STEPS // 4]).T, color="gray", linewidth=0.8)
 axes[1].set_xlabel("z1")
 axes[1].set_ylabel("z2")
 axes[1].set_title("posterior (solid), fitted q (dashed), path of q's mean")
@@ -563,36 +594,38 @@ plt.show()
 # The alternative, which works even when $z$ is discrete or $p$ not differentiable, is the
 # **score-function** (REINFORCE, log-derivative) estimator. From $\nabla_\phi q_\phi = q_\phi \nabla_\phi \log q_\phi$,
 #
-# $$\nabla_\phi \mathrm{ELBO} = \mathbb E_{q_\phi}\Big[\big(\log p(x, z) - \log q_\phi(z)\big)\, \nabla_\phi \log q_\phi(z)\Big]$$
+# $$\nabla_\phi \mathrm{ELBO} = \mathbb E_{q_\phi}\Big[\big(\log p(x, z) - \log q_\phi(z)\big)\,
+# \nabla_\phi \log q_\phi(z)\Big]$$
 #
 # (the term $\mathbb E_q[\nabla_\phi \log q_\phi] = 0$ drops out). Both estimators are unbiased; their
 # variances are not alike. For the gradient with respect to the mean of a diagonal $q$:
 #
-# - reparameterised, per sample: $\nabla_z \log p(x, z) = W^\top(x - b)/\sigma^2 - \Sigma_{z|x}^{-1} z$ at $z = m + s \odot \varepsilon$;
+# - reparameterised, per sample: $\nabla_z \log p(x, z) = W^\top(x - b)/\sigma^2 - \Sigma_{z|x}^{-1} z$
+#   at $z = m + s \odot \varepsilon$;
 # - score function, per sample: $\big(\log p(x,z) - \log q(z)\big)\,(z - m)/s^2$.
 #
 # The score function multiplies the small zero-mean score by the log-weight, a number of size
-# $|\log p(x)|$ that carries no information about the direction. Check: `n_replicates` independent
+# $|\log p(x)|$ that carries no information about the direction. Check: `N_REPLICATES` independent
 # estimates, each averaging `n_samples` draws; both means agree with the exact gradient of the
 # closed-form ELBO within their standard errors, and the variances differ by well over a factor of 20.
 
 # %%
 m_q, s_q = post_mean + np.array([0.4, -0.3]), 1 / np.sqrt(np.diag(post_precision))
 exact_gradient = W.T @ (x - b - W @ m_q) / sigma**2 - m_q  # d/dm of the closed-form ELBO
-n_replicates = config.pick(fast=2_000, full=20_000)
 print(f"exact gradient {np.round(exact_gradient, 3)}")
 print(f"{'n_samples':>9s} {'var reparam':>12s} {'var score':>12s} {'ratio':>8s}")
 variances = []
 for n_samples in [1, 10, 100]:
-    eps = rng.normal(size=(n_replicates, n_samples, d))
+    eps = rng.normal(size=(N_REPLICATES, n_samples, d))
     z = m_q + s_q * eps
     log_w = log_likelihood(z) + prior.log_prob(z).numpy() - tfd.MultivariateNormalDiag(m_q, s_q).log_prob(z).numpy()
-    reparam = (W.T @ (x - b) / sigma**2 - z @ post_precision).mean(axis=1)  # (n_replicates, d)
+    reparam = (W.T @ (x - b) / sigma**2 - z @ post_precision).mean(axis=1)  # (N_REPLICATES, d)
     score = (log_w[..., None] * (z - m_q) / s_q**2).mean(axis=1)
     for estimates, label in [(reparam, "reparameterised"), (score, "score function")]:
-        se = estimates.std(axis=0) / np.sqrt(n_replicates)
+        se = estimates.std(axis=0) / np.sqrt(N_REPLICATES)
         assert np.all(np.abs(estimates.mean(axis=0) - exact_gradient) < 5 * se), (
-            f"{label}, n = {n_samples}: expected mean {exact_gradient} within 5 SE {5 * se}, got {estimates.mean(axis=0)}"
+            f"{label}, n = {n_samples}: expected mean {exact_gradient} within 5 SE {5 * se}, "
+            f"got {estimates.mean(axis=0)}"
         )
     var_reparam, var_score = reparam.var(axis=0).sum(), score.var(axis=0).sum()
     variances.append((n_samples, var_reparam, var_score))
@@ -611,7 +644,7 @@ for n_samples in [1, 10, 100]:
 # when $z$ is continuous.)
 
 # %%
-eps = rng.normal(size=(n_replicates, 10, d))
+eps = rng.normal(size=(N_REPLICATES, 10, d))
 z = m_q + s_q * eps
 log_w = log_likelihood(z) + prior.log_prob(z).numpy() - tfd.MultivariateNormalDiag(m_q, s_q).log_prob(z).numpy()
 reparam0 = (W.T @ (x - b) / sigma**2 - z @ post_precision).mean(axis=1)[:, 0]
