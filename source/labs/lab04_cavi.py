@@ -21,7 +21,8 @@
 #
 # **The model** (lecture 04). For data $x_1, \dots, x_n \in \mathbb R$ and $K$ clusters,
 #
-# $$\mu_k \sim \mathcal N(0, \sigma^2), \qquad c_i \sim \mathrm{Cat}(1/K, \dots, 1/K), \qquad x_i \mid c_i, \mu \sim \mathcal N(\mu_{c_i}, 1),$$
+# $$\mu_k \sim \mathcal N(0, \sigma^2), \qquad c_i \sim \mathrm{Cat}(1/K, \dots, 1/K), \qquad
+# x_i \mid c_i, \mu \sim \mathcal N(\mu_{c_i}, 1),$$
 #
 # and the mean-field family $q(\mu, c) = \prod_k \mathcal N(\mu_k; m_k, s_k^2) \prod_i \mathrm{Cat}(c_i; \varphi_i)$.
 # Throughout, `x` has shape `(n,)`, `phi` shape `(n, K)` (row $i$ is $\varphi_i$, summing to one), `m` and
@@ -154,7 +155,8 @@ checks.assert_close(
 #
 # Given $q(c)$, the optimal $q(\mu_k)$ is Gaussian with
 #
-# $$s_k^2 = \frac{1}{1/\sigma^2 + \sum_i \varphi_{ik}}, \qquad m_k = \frac{\sum_i \varphi_{ik}\, x_i}{1/\sigma^2 + \sum_i \varphi_{ik}}.$$
+# $$s_k^2 = \frac{1}{1/\sigma^2 + \sum_i \varphi_{ik}}, \qquad
+# m_k = \frac{\sum_i \varphi_{ik}\, x_i}{1/\sigma^2 + \sum_i \varphi_{ik}}.$$
 #
 # The $1/\sigma^2$ is the prior's precision: it shrinks $m_k$ towards 0 and keeps $s_k^2 \le \sigma^2$, even for
 # a cluster with no points at all.
@@ -254,13 +256,19 @@ checks.assert_close(
 # %% [markdown]
 # ## Exercise 3 — the ELBO (4 points)
 #
-# Implement $\mathcal L = \mathbb E_q[\log p(\mu)] + \sum_i \big(\mathbb E_q[\log p(c_i)] + \mathbb E_q[\log p(x_i \mid c_i, \mu)]\big) - \mathbb E_q[\log q(c)] - \mathbb E_q[\log q(\mu)]$.
+# Implement
+#
+# $$\mathcal L = \mathbb E_q[\log p(\mu)] +
+# \sum_i \big(\mathbb E_q[\log p(c_i)] + \mathbb E_q[\log p(x_i \mid c_i, \mu)]\big) -
+# \mathbb E_q[\log q(c)] - \mathbb E_q[\log q(\mu)].$$
+#
 # Every term has a closed form (lecture 04, section 3), using $\mathbb E_q[\mu_k] = m_k$,
 # $\mathbb E_q[\mu_k^2] = s_k^2 + m_k^2$ and $\mathbb E_q[c_{ik}] = \varphi_{ik}$:
 #
 # - $\mathbb E_q[\log p(\mu_k)] = -\tfrac12\log(2\pi\sigma^2) - (s_k^2 + m_k^2)/(2\sigma^2)$;
 # - $\mathbb E_q[\log p(c_i)] = -\log K$;
-# - $\mathbb E_q[\log p(x_i \mid c_i, \mu)] = \sum_k \varphi_{ik}\big[-\tfrac12\log 2\pi - \tfrac12(x_i^2 - 2x_i m_k + s_k^2 + m_k^2)\big]$;
+# - $\mathbb E_q[\log p(x_i \mid c_i, \mu)] =
+#   \sum_k \varphi_{ik}\big[-\tfrac12\log 2\pi - \tfrac12(x_i^2 - 2x_i m_k + s_k^2 + m_k^2)\big]$;
 # - the two entropies, $-\sum_k\varphi_{ik}\log\varphi_{ik}$ per point (with $0 \log 0 = 0$: hard assignments
 #   are allowed) and $\tfrac12\log(2\pi e\, s_k^2)$ per cluster.
 
@@ -326,10 +334,9 @@ checks.assert_close(
 
 ### BEGIN HIDDEN TESTS
 def _elbo_terms(x, phi, m, s2, sigma2):
-    n, K = phi.shape
     return {
-        "prior_mu": np.sum(-0.5 * np.log(2 * np.pi * sigma2) - (s2 + m**2) / (2 * sigma2)),
-        "prior_c": -n * np.log(K),
+        "prior_mu": np.sum(-np.log(2 * np.pi * sigma2) / 2 - (s2 + m**2) / (2 * sigma2)),
+        "prior_c": -phi.shape[0] * np.log(phi.shape[1]),
         "lik": np.sum(phi * (-0.5 * np.log(2 * np.pi) - 0.5 * ((x[:, None] - m) ** 2 + s2))),
         "entropy_c": -np.sum(np.where(phi > 0, phi * np.log(np.where(phi > 0, phi, 1.0)), 0.0)),
         "entropy_mu": np.sum(0.5 * np.log(2 * np.pi * np.e * s2)),
@@ -422,28 +429,25 @@ def cavi(x, K, sigma2, max_iter=100, tol=1e-8, seed=0):
 # While grading, cavi runs with reference versions of the three functions of Exercises 1-3, so that
 # this test depends on cavi alone. The student's versions are restored at the end of the cell.
 def _ref_update_assignments(x, m, s2):
-    x, m, s2 = (np.asarray(v, dtype=np.float64) for v in (x, m, s2))
-    logits = np.outer(x, m) - 0.5 * (s2 + m**2)
-    z = np.exp(logits - logits.max(axis=1, keepdims=True))
+    _xs, _ms, _vs = (np.asarray(v, dtype=np.float64) for v in (x, m, s2))
+    _scores = np.outer(_xs, _ms) - (_vs + _ms**2) / 2
+    z = np.exp(_scores - _scores.max(axis=1, keepdims=True))
     return z / z.sum(axis=1, keepdims=True)
 
 
 def _ref_update_means(x, phi, sigma2):
-    x, phi = np.asarray(x, dtype=np.float64), np.asarray(phi, dtype=np.float64)
-    precision = 1.0 / sigma2 + phi.sum(axis=0)
-    return phi.T @ x / precision, 1.0 / precision
+    _xs, _resp = np.asarray(x, dtype=np.float64), np.asarray(phi, dtype=np.float64)
+    _prec = _resp.sum(axis=0) + 1 / sigma2
+    return _resp.T @ _xs / _prec, 1 / _prec
 
 
 def _ref_elbo(x, phi, m, s2, sigma2):
-    x, phi, m, s2 = (np.asarray(v, dtype=np.float64) for v in (x, phi, m, s2))
-    n, K = phi.shape
-    return float(
-        np.sum(-0.5 * np.log(2 * np.pi * sigma2) - (s2 + m**2) / (2 * sigma2))
-        - n * np.log(K)
-        + np.sum(phi * (-0.5 * np.log(2 * np.pi) - 0.5 * ((x[:, None] - m) ** 2 + s2)))
-        - np.sum(np.where(phi > 0, phi * np.log(np.where(phi > 0, phi, 1.0)), 0.0))
-        + np.sum(0.5 * np.log(2 * np.pi * np.e * s2))
-    )
+    _xs, _resp, _ms, _vs = (np.asarray(v, dtype=np.float64) for v in (x, phi, m, s2))
+    _n, _k = _resp.shape
+    _total = np.sum(-np.log(2 * np.pi * sigma2) / 2 - (_vs + _ms**2) / (2 * sigma2)) - _n * np.log(_k)
+    _total += np.sum(_resp * (-np.log(2 * np.pi) / 2 - ((_xs[:, None] - _ms) ** 2 + _vs) / 2))
+    _total -= np.sum(np.where(_resp > 0, _resp * np.log(np.where(_resp > 0, _resp, 1.0)), 0.0))
+    return float(_total + np.sum(np.log(2 * np.pi * np.e * _vs) / 2))
 
 
 _student_functions = {name: globals().get(name) for name in ("update_assignments", "update_means", "elbo")}
@@ -585,7 +589,8 @@ finally:
 # $P(c) = \prod_i \pi_{c_i}$, which now depends on $c$. For a fixed $c$ with one-hot matrix $A_c$ ($n \times K$),
 # $x = A_c\mu + \varepsilon$ is Gaussian: $p(x \mid c) = \mathcal N(x;\ 0,\ I_n + \sigma^2 A_c A_c^\top)$. Hence
 #
-# $$\log p(x) = \log \sum_{c \in \{1..K\}^n} \exp\Big\{\sum_{i=1}^n \log \pi_{c_i} + \log \mathcal N\big(x;\ 0,\ I_n + \sigma^2 A_c A_c^\top\big)\Big\}.$$
+# $$\log p(x) = \log \sum_{c \in \{1..K\}^n} \exp\Big\{\sum_{i=1}^n \log \pi_{c_i} +
+# \log \mathcal N\big(x;\ 0,\ I_n + \sigma^2 A_c A_c^\top\big)\Big\}.$$
 #
 # With uniform weights $\pi_k = 1/K$ every $\log P(c)$ equals $-n\log K$, a constant that comes out of the sum:
 # that is the lecture's formula. With unequal weights the prior term differs from one assignment to the next,
@@ -613,7 +618,9 @@ def exact_log_evidence(x, weights, sigma2):
     cov = np.eye(n) + sigma2 * A @ np.swapaxes(A, 1, 2)
     _, logdet = np.linalg.slogdet(cov)
     quad = np.einsum("i,mi->m", x, np.linalg.solve(cov, np.broadcast_to(x, (len(A), n))[..., None])[..., 0])
-    log_terms = log_weights[assignments].sum(axis=1) - 0.5 * (n * np.log(2 * np.pi) + logdet + quad)
+    log_prior = log_weights[assignments].sum(axis=1)  # log P(c) = sum_i log pi_{c_i}
+    log_lik = -0.5 * (n * np.log(2 * np.pi) + logdet + quad)  # log N(x; 0, I + sigma2 A A^T)
+    log_terms = log_prior + log_lik
     top = log_terms.max()
     return float(top + np.log(np.sum(np.exp(log_terms - top))))
     ### END SOLUTION
@@ -679,7 +686,8 @@ checks.assert_close(
     ],
 )
 # Two points, K = 3, unequal weights. Independent check: integrate mu out numerically (Gauss-Hermite, 60 nodes
-# per centre), summing each c_i out inside the likelihood: p(x) = E_{mu ~ N(0, sigma2 I)}[prod_i sum_k pi_k N(x_i; mu_k, 1)].
+# per centre), summing each c_i out inside the likelihood:
+# p(x) = E_{mu ~ N(0, sigma2 I)}[prod_i sum_k pi_k N(x_i; mu_k, 1)].
 _w = np.array([0.6, 0.3, 0.1])
 _nodes, _node_weights = np.polynomial.hermite.hermgauss(60)
 _mu = np.stack(np.meshgrid(*[np.sqrt(2 * 2.0) * _nodes] * 3, indexing="ij"), axis=-1).reshape(-1, 3)
@@ -722,9 +730,9 @@ import itertools
 def _ref_terms(x, K, sigma2):
     """All assignments (K**n, n) and log p(x | c) for each, cluster by cluster: N(0, I + sigma2 11^T) has
     log det = log(1 + n_k sigma2) and a Sherman-Morrison inverse."""
-    x = np.asarray(x, dtype=np.float64)
+    x = np.asarray(x, dtype=float)
     assignments = np.array(list(itertools.product(range(K), repeat=len(x))))
-    A = np.eye(K)[assignments]
+    A = np.eye(K)[assignments, :]
     counts, sums = A.sum(axis=1), np.einsum("mik,i->mk", A, x)
     logdet = np.log1p(counts * sigma2).sum(axis=1)
     quad = x @ x - np.sum(sigma2 * sums**2 / (1 + counts * sigma2), axis=1)
@@ -804,7 +812,8 @@ x_tiny = np.array([-5.2, -4.7, 0.3, -0.2, 4.6, 5.3])
 best_elbo = max(cavi(x_tiny, 3, 25.0, seed=s)[3][-1] for s in range(5))
 log_evidence = exact_log_evidence(x_tiny, np.full(3, 1 / 3), 25.0)
 print(
-    f"best ELBO {best_elbo:.4f}   log p(x) {log_evidence:.4f}   gap {log_evidence - best_elbo:.4f}   log 3! = {math.log(6):.4f}"
+    f"best ELBO {best_elbo:.4f}   log p(x) {log_evidence:.4f}   gap {log_evidence - best_elbo:.4f}   "
+    f"log 3! = {math.log(6):.4f}"
 )
 
 # %% [markdown]
@@ -830,8 +839,9 @@ print(
 # %% [markdown]
 # ## Summary
 #
-# - CAVI alternates two closed-form updates: responsibilities $\varphi_{ik} \propto \exp\{m_k x_i - \tfrac12(s_k^2 + m_k^2)\}$
-#   (normalised with log-sum-exp) and Gaussian centres with precision $1/\sigma^2 + \sum_i\varphi_{ik}$.
+# - CAVI alternates two closed-form updates: responsibilities
+#   $\varphi_{ik} \propto \exp\{m_k x_i - \tfrac12(s_k^2 + m_k^2)\}$ (normalised with log-sum-exp) and
+#   Gaussian centres with precision $1/\sigma^2 + \sum_i\varphi_{ik}$.
 # - Its ELBO is closed form, entropies included, and never decreases: the best test of an implementation.
 # - Stop when the ELBO stalls; keep the starting value in the history; restart from several seeds.
 # - The exact evidence costs $K^n$ terms; for well-separated clusters the ELBO stays about $\log K!$ below it.

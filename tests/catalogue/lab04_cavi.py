@@ -1,10 +1,14 @@
-"""Unit 04 (CAVI for a Bayesian GMM): wrong answers that must lose points, correct alternatives that must not.
+"""Unit 04 (CAVI for a Bayesian GMM): wrong answers that must lose points, correct alternatives that
+must not.
 
 Each entry replaces one solution cell (by its nbgrader grade_id) with the code below; it must score 0
 on the test cell named in TESTS, and every other test cell must keep full points.
 """
 
+from catalogue import Edits
+
 ASSIGNMENT = "lab04_cavi"
+edit = Edits(ASSIGNMENT)
 TESTS = {  # solution cell -> the test cell that grades it
     "update_assignments": "test_update_assignments",
     "update_means": "test_update_means",
@@ -15,227 +19,98 @@ TESTS = {  # solution cell -> the test cell that grades it
 
 WRONG = {
     "update_assignments": {
-        "plain softmax without log-sum-exp (inf/inf = NaN for far points)": """
-def update_assignments(x, m, s2):
-    x, m, s2 = (np.asarray(v, dtype=np.float64) for v in (x, m, s2))
-    w = np.exp(np.outer(x, m) - 0.5 * (s2 + m**2))
-    return w / w.sum(axis=1, keepdims=True)
-""",
-        "forgets s_k^2 (uses E[mu_k^2] = m_k^2)": """
-def update_assignments(x, m, s2):
-    x, m = np.asarray(x, dtype=np.float64), np.asarray(m, dtype=np.float64)
-    logits = np.outer(x, m) - 0.5 * m**2
-    w = np.exp(logits - logits.max(axis=1, keepdims=True))
-    return w / w.sum(axis=1, keepdims=True)
-""",
-        "normalises over the data points (columns) instead of the clusters": """
-def update_assignments(x, m, s2):
-    x, m, s2 = (np.asarray(v, dtype=np.float64) for v in (x, m, s2))
-    logits = np.outer(x, m) - 0.5 * (s2 + m**2)
-    w = np.exp(logits - logits.max(axis=0, keepdims=True))
-    return w / w.sum(axis=0, keepdims=True)
-""",
-        "drops the factor 1/2 in front of (s_k^2 + m_k^2)": """
-def update_assignments(x, m, s2):
-    x, m, s2 = (np.asarray(v, dtype=np.float64) for v in (x, m, s2))
-    logits = np.outer(x, m) - (s2 + m**2)
-    w = np.exp(logits - logits.max(axis=1, keepdims=True))
-    return w / w.sum(axis=1, keepdims=True)
-""",
+        "plain softmax without log-sum-exp (inf/inf = NaN for far points)": edit(
+            "update_assignments", {"    logits -= logits.max(axis=1, keepdims=True)\n": ""}
+        ),
+        "forgets s_k^2 (uses E[mu_k^2] = m_k^2)": edit("update_assignments", {"0.5 * (s2 + m**2)": "0.5 * m**2"}),
+        "normalises over the data points (columns) instead of the clusters": edit(
+            "update_assignments", {"axis=1": "axis=0"}, every=True
+        ),
+        "drops the factor 1/2 in front of (s_k^2 + m_k^2)": edit(
+            "update_assignments", {"0.5 * (s2 + m**2)": "(s2 + m**2)"}
+        ),
     },
     "update_means": {
-        "no prior term (m_k = weighted average, s_k^2 = 1 / sum phi)": """
-def update_means(x, phi, sigma2):
-    x, phi = np.asarray(x, dtype=np.float64), np.asarray(phi, dtype=np.float64)
-    counts = phi.sum(axis=0)
-    return phi.T @ x / counts, 1.0 / counts
-""",
-        "s_k^2 = 1 / sum_i phi_ik (prior precision only in m_k)": """
-def update_means(x, phi, sigma2):
-    x, phi = np.asarray(x, dtype=np.float64), np.asarray(phi, dtype=np.float64)
-    counts = phi.sum(axis=0)
-    return phi.T @ x / (1.0 / sigma2 + counts), 1.0 / counts
-""",
-        "prior precision sigma2 instead of 1/sigma2": """
-def update_means(x, phi, sigma2):
-    x, phi = np.asarray(x, dtype=np.float64), np.asarray(phi, dtype=np.float64)
-    precision = sigma2 + phi.sum(axis=0)
-    return phi.T @ x / precision, 1.0 / precision
-""",
-        "returns the standard deviation s_k instead of the variance": """
-def update_means(x, phi, sigma2):
-    x, phi = np.asarray(x, dtype=np.float64), np.asarray(phi, dtype=np.float64)
-    precision = 1.0 / sigma2 + phi.sum(axis=0)
-    return phi.T @ x / precision, np.sqrt(1.0 / precision)
-""",
+        "no prior term (m_k = weighted average, s_k^2 = 1 / sum phi)": edit(
+            "update_means", {"precision = 1.0 / sigma2 + phi.sum(axis=0)": "precision = phi.sum(axis=0)"}
+        ),
+        "s_k^2 = 1 / sum_i phi_ik (prior precision only in m_k)": edit(
+            "update_means", {", 1.0 / precision": ", 1.0 / phi.sum(axis=0)"}
+        ),
+        "prior precision sigma2 instead of 1/sigma2": edit("update_means", {"1.0 / sigma2 + ": "sigma2 + "}),
+        "returns the standard deviation s_k instead of the variance": edit(
+            "update_means", {", 1.0 / precision": ", np.sqrt(1.0 / precision)"}
+        ),
     },
     "elbo": {
-        "missing the entropy of q(c)": """
-def elbo(x, phi, m, s2, sigma2):
-    x, phi, m, s2 = (np.asarray(v, dtype=np.float64) for v in (x, phi, m, s2))
-    n, K = phi.shape
-    value = np.sum(-0.5 * np.log(2 * np.pi * sigma2) - (s2 + m**2) / (2 * sigma2)) - n * np.log(K)
-    value += np.sum(phi * (-0.5 * np.log(2 * np.pi) - 0.5 * ((x[:, None] - m) ** 2 + s2)))
-    return float(value + np.sum(0.5 * np.log(2 * np.pi * np.e * s2)))
-""",
-        "missing the entropy of q(mu)": """
-def elbo(x, phi, m, s2, sigma2):
-    x, phi, m, s2 = (np.asarray(v, dtype=np.float64) for v in (x, phi, m, s2))
-    n, K = phi.shape
-    value = np.sum(-0.5 * np.log(2 * np.pi * sigma2) - (s2 + m**2) / (2 * sigma2)) - n * np.log(K)
-    value += np.sum(phi * (-0.5 * np.log(2 * np.pi) - 0.5 * ((x[:, None] - m) ** 2 + s2)))
-    return float(value - np.sum(np.where(phi > 0, phi * np.log(np.where(phi > 0, phi, 1.0)), 0.0)))
-""",
-        "E[mu_k^2] = m_k^2 in the likelihood term (s_k^2 forgotten)": """
-def elbo(x, phi, m, s2, sigma2):
-    x, phi, m, s2 = (np.asarray(v, dtype=np.float64) for v in (x, phi, m, s2))
-    n, K = phi.shape
-    value = np.sum(-0.5 * np.log(2 * np.pi * sigma2) - (s2 + m**2) / (2 * sigma2)) - n * np.log(K)
-    value += np.sum(phi * (-0.5 * np.log(2 * np.pi) - 0.5 * (x[:, None] - m) ** 2))
-    value -= np.sum(np.where(phi > 0, phi * np.log(np.where(phi > 0, phi, 1.0)), 0.0))
-    return float(value + np.sum(0.5 * np.log(2 * np.pi * np.e * s2)))
-""",
-        "phi * log(phi) without 0 log 0 = 0 (NaN for hard assignments)": """
-def elbo(x, phi, m, s2, sigma2):
-    x, phi, m, s2 = (np.asarray(v, dtype=np.float64) for v in (x, phi, m, s2))
-    n, K = phi.shape
-    value = np.sum(-0.5 * np.log(2 * np.pi * sigma2) - (s2 + m**2) / (2 * sigma2)) - n * np.log(K)
-    value += np.sum(phi * (-0.5 * np.log(2 * np.pi) - 0.5 * ((x[:, None] - m) ** 2 + s2)))
-    value -= np.sum(phi * np.log(phi))
-    return float(value + np.sum(0.5 * np.log(2 * np.pi * np.e * s2)))
-""",
-        "missing E[log p(c_i)] = -log K": """
-def elbo(x, phi, m, s2, sigma2):
-    x, phi, m, s2 = (np.asarray(v, dtype=np.float64) for v in (x, phi, m, s2))
-    value = np.sum(-0.5 * np.log(2 * np.pi * sigma2) - (s2 + m**2) / (2 * sigma2))
-    value += np.sum(phi * (-0.5 * np.log(2 * np.pi) - 0.5 * ((x[:, None] - m) ** 2 + s2)))
-    value -= np.sum(np.where(phi > 0, phi * np.log(np.where(phi > 0, phi, 1.0)), 0.0))
-    return float(value + np.sum(0.5 * np.log(2 * np.pi * np.e * s2)))
-""",
+        "missing the entropy of q(c)": edit("elbo", {" + entropy_c + ": " + "}),
+        "missing the entropy of q(mu)": edit("elbo", {" + entropy_mu)": ")"}),
+        "E[mu_k^2] = m_k^2 in the likelihood term (s_k^2 forgotten)": edit("elbo", {" * m + s2 + m**2": " * m + m**2"}),
+        "phi * log(phi) without 0 log 0 = 0 (NaN for hard assignments)": edit(
+            "elbo", {"np.log(safe_phi)": "np.log(phi)"}
+        ),
+        "missing E[log p(c_i)] = -log K": edit("elbo", {" + expected_log_prior_c": ""}),
     },
     "cavi": {
-        "never stops early: always runs max_iter iterations (tol ignored)": """
-def cavi(x, K, sigma2, max_iter=100, tol=1e-8, seed=0):
-    x = np.asarray(x, dtype=np.float64)
-    rng = np.random.default_rng(seed)
-    m, s2 = rng.choice(x, K, replace=False), np.ones(K)
-    phi = np.full((len(x), K), 1.0 / K)
-    history = [elbo(x, phi, m, s2, sigma2)]
-    for _ in range(max_iter):
-        phi = update_assignments(x, m, s2)
-        m, s2 = update_means(x, phi, sigma2)
-        history.append(elbo(x, phi, m, s2, sigma2))
-    return phi, m, s2, np.array(history)
-""",
-        "history without the ELBO of the starting point": """
-def cavi(x, K, sigma2, max_iter=100, tol=1e-8, seed=0):
-    x = np.asarray(x, dtype=np.float64)
-    rng = np.random.default_rng(seed)
-    m, s2 = rng.choice(x, K, replace=False), np.ones(K)
-    history = []
-    for _ in range(max_iter):
-        phi = update_assignments(x, m, s2)
-        m, s2 = update_means(x, phi, sigma2)
-        history.append(elbo(x, phi, m, s2, sigma2))
-        if len(history) > 1 and history[-1] - history[-2] < tol:
-            break
-    return phi, m, s2, np.array(history)
-""",
-        "updates the centres first, from the uniform phi (stuck at a symmetric fixed point)": """
-def cavi(x, K, sigma2, max_iter=100, tol=1e-8, seed=0):
-    x = np.asarray(x, dtype=np.float64)
-    rng = np.random.default_rng(seed)
-    m, s2 = rng.choice(x, K, replace=False), np.ones(K)
-    phi = np.full((len(x), K), 1.0 / K)
-    history = [elbo(x, phi, m, s2, sigma2)]
-    for _ in range(max_iter):
-        m, s2 = update_means(x, phi, sigma2)
-        phi = update_assignments(x, m, s2)
-        history.append(elbo(x, phi, m, s2, sigma2))
-        if history[-1] - history[-2] < tol:
-            break
-    return phi, m, s2, np.array(history)
-""",
-        "ignores the seed (global, unseeded NumPy random state)": """
-def cavi(x, K, sigma2, max_iter=100, tol=1e-8, seed=0):
-    x = np.asarray(x, dtype=np.float64)
-    m, s2 = np.random.choice(x, K, replace=False), np.ones(K)
-    phi = np.full((len(x), K), 1.0 / K)
-    history = [elbo(x, phi, m, s2, sigma2)]
-    for _ in range(max_iter):
-        phi = update_assignments(x, m, s2)
-        m, s2 = update_means(x, phi, sigma2)
-        history.append(elbo(x, phi, m, s2, sigma2))
-        if history[-1] - history[-2] < tol:
-            break
-    return phi, m, s2, np.array(history)
-""",
+        "never stops early: always runs max_iter iterations (tol ignored)": edit(
+            "cavi", {"        if history[-1] - history[-2] < tol:\n            break\n": ""}
+        ),
+        "history without the ELBO of the starting point": edit(
+            "cavi",
+            {
+                "history = [elbo(x, phi, m, s2, sigma2)]": "history = []",
+                "if history[-1] - history[-2] < tol:": "if len(history) > 1 and history[-1] - history[-2] < tol:",
+            },
+        ),
+        "updates the centres first, from the uniform phi (stuck at a symmetric fixed point)": edit(
+            "cavi",
+            {
+                "        phi = update_assignments(x, m, s2)\n        m, s2 = update_means(x, phi, sigma2)\n": (
+                    "        m, s2 = update_means(x, phi, sigma2)\n        phi = update_assignments(x, m, s2)\n"
+                )
+            },
+        ),
+        "ignores the seed (global, unseeded NumPy random state)": edit(
+            "cavi", {"    rng = np.random.default_rng(seed)\n": "", "rng.choice(": "np.random.choice("}
+        ),
     },
     "exact_log_evidence": {
-        "the lecture's uniform-prior version pasted: ignores the weights and subtracts n log K": """
-def exact_log_evidence(x, weights, sigma2):
-    x = np.asarray(x, dtype=np.float64)
-    n, K = len(x), len(weights)
-    A = np.eye(K)[np.array(list(itertools.product(range(K), repeat=n)))]
-    cov = np.eye(n) + sigma2 * A @ np.swapaxes(A, 1, 2)
-    logdet = np.linalg.slogdet(cov)[1]
-    quad = np.einsum("i,mi->m", x, np.linalg.solve(cov, np.broadcast_to(x, (len(A), n))[..., None])[..., 0])
-    terms = -0.5 * (n * np.log(2 * np.pi) + logdet + quad)
-    return float(terms.max() + np.log(np.sum(np.exp(terms - terms.max()))) - n * np.log(K))
-""",
-        "forgets the prior prod_i pi_{c_i} of the assignments": """
-def exact_log_evidence(x, weights, sigma2):
-    x = np.asarray(x, dtype=np.float64)
-    n, K = len(x), len(weights)
-    A = np.eye(K)[np.array(list(itertools.product(range(K), repeat=n)))]
-    cov = np.eye(n) + sigma2 * A @ np.swapaxes(A, 1, 2)
-    logdet = np.linalg.slogdet(cov)[1]
-    quad = np.einsum("i,mi->m", x, np.linalg.solve(cov, np.broadcast_to(x, (len(A), n))[..., None])[..., 0])
-    terms = -0.5 * (n * np.log(2 * np.pi) + logdet + quad)
-    return float(terms.max() + np.log(np.sum(np.exp(terms - terms.max()))))
-""",
-        "points independent given c: covariance (1 + sigma2) I instead of I + sigma2 A A^T": """
-def exact_log_evidence(x, weights, sigma2):
-    x = np.asarray(x, dtype=np.float64)
-    log_w = np.log(np.asarray(weights, dtype=np.float64))
-    n, K = len(x), len(log_w)
-    terms = []
-    for c in itertools.product(range(K), repeat=n):
-        terms.append(np.sum(log_w[list(c)] - 0.5 * np.log(2 * np.pi * (1 + sigma2)) - x**2 / (2 * (1 + sigma2))))
-    terms = np.array(terms)
-    return float(terms.max() + np.log(np.sum(np.exp(terms - terms.max()))))
-""",
-        "sums the probabilities directly (underflows to log 0 = -inf far from 0)": """
-def exact_log_evidence(x, weights, sigma2):
-    x = np.asarray(x, dtype=np.float64)
-    log_w = np.log(np.asarray(weights, dtype=np.float64))
-    n, K = len(x), len(log_w)
-    assignments = np.array(list(itertools.product(range(K), repeat=n)))
-    A = np.eye(K)[assignments]
-    cov = np.eye(n) + sigma2 * A @ np.swapaxes(A, 1, 2)
-    logdet = np.linalg.slogdet(cov)[1]
-    quad = np.einsum("i,mi->m", x, np.linalg.solve(cov, np.broadcast_to(x, (len(A), n))[..., None])[..., 0])
-    terms = log_w[assignments].sum(axis=1) - 0.5 * (n * np.log(2 * np.pi) + logdet + quad)
-    return float(np.log(np.sum(np.exp(terms))))
-""",
-        "averages log p(x | c) under the prior (the log of an average is not the average of logs)": """
-def exact_log_evidence(x, weights, sigma2):
-    x = np.asarray(x, dtype=np.float64)
-    log_w = np.log(np.asarray(weights, dtype=np.float64))
-    n, K = len(x), len(log_w)
-    assignments = np.array(list(itertools.product(range(K), repeat=n)))
-    A = np.eye(K)[assignments]
-    cov = np.eye(n) + sigma2 * A @ np.swapaxes(A, 1, 2)
-    logdet = np.linalg.slogdet(cov)[1]
-    quad = np.einsum("i,mi->m", x, np.linalg.solve(cov, np.broadcast_to(x, (len(A), n))[..., None])[..., 0])
-    prior = np.exp(log_w[assignments].sum(axis=1))
-    return float(np.sum(prior * -0.5 * (n * np.log(2 * np.pi) + logdet + quad)))
-""",
+        "the lecture's uniform-prior version pasted: ignores the weights and subtracts n log K": edit(
+            "exact_log_evidence",
+            {
+                "log_terms = log_prior + log_lik": "log_terms = log_lik",
+                "np.exp(log_terms - top))))": "np.exp(log_terms - top))) - n * np.log(K))",
+            },
+        ),
+        "forgets the prior prod_i pi_{c_i} of the assignments": edit(
+            "exact_log_evidence", {"log_terms = log_prior + log_lik": "log_terms = log_lik"}
+        ),
+        "points independent given c: covariance (1 + sigma2) I instead of I + sigma2 A A^T": edit(
+            "exact_log_evidence",
+            {
+                "cov = np.eye(n) + sigma2 * A @ np.swapaxes(A, 1, 2)": (
+                    "cov = (1 + sigma2) * np.broadcast_to(np.eye(n), (len(A), n, n))"
+                )
+            },
+        ),
+        "sums the probabilities directly (underflows to log 0 = -inf far from 0)": edit(
+            "exact_log_evidence",
+            {"top + np.log(np.sum(np.exp(log_terms - top)))": "np.log(np.sum(np.exp(log_terms)))"},
+        ),
+        "averages log p(x | c) under the prior (the log of an average is not the average of logs)": edit(
+            "exact_log_evidence",
+            {
+                "    top = log_terms.max()\n    return float(top + np.log(np.sum(np.exp(log_terms - top))))": (
+                    "    return float(np.sum(np.exp(log_prior) * log_lik))"
+                )
+            },
+        ),
     },
 }
 
 CORRECT = {
     "update_assignments": {
+        # structurally different: a Python loop over the points
         "a loop over the points with a manual max shift": """
 import math
 def update_assignments(x, m, s2):
@@ -248,6 +123,7 @@ def update_assignments(x, m, s2):
         rows.append([w / total for w in weights])
     return np.array(rows)
 """,
+        # structurally different: TensorFlow throughout, a tensor returned
         "TensorFlow reduce_logsumexp, returning a tensor": """
 import tensorflow as tf
 def update_assignments(x, m, s2):
@@ -257,6 +133,7 @@ def update_assignments(x, m, s2):
 """,
     },
     "update_means": {
+        # structurally different: a Python loop over the clusters
         "a loop over the clusters": """
 def update_means(x, phi, sigma2):
     x, phi = np.asarray(x, dtype=np.float64), np.asarray(phi, dtype=np.float64)
@@ -266,6 +143,7 @@ def update_means(x, phi, sigma2):
         m[k] = s2[k] * np.sum(phi[:, k] * x)
     return m, s2
 """,
+        # structurally different: TensorFlow throughout, tensors returned in a list
         "TensorFlow, returning tensors as a list": """
 import tensorflow as tf
 def update_means(x, phi, sigma2):
@@ -275,6 +153,7 @@ def update_means(x, phi, sigma2):
 """,
     },
     "elbo": {
+        # structurally different: the terms from TFP distributions
         "TFP cross-entropy and entropies": """
 import tensorflow as tf
 import tensorflow_probability as tfp
@@ -289,6 +168,7 @@ def elbo(x, phi, m, s2, sigma2):
              + tf.reduce_sum(d.Categorical(probs=phi).entropy()) + tf.reduce_sum(q_mu.entropy()))
     return float(value)
 """,
+        # structurally different: Python loops, the KL form
         "the KL form, E[log p(x, c | mu)] + H[q(c)] - KL(q(mu) || p(mu)), with Python loops": """
 import math
 def elbo(x, phi, m, s2, sigma2):
@@ -306,6 +186,7 @@ def elbo(x, phi, m, s2, sigma2):
 """,
     },
     "cavi": {
+        # structurally different: the updates and the ELBO inline, a while loop
         "its own inline updates, history as a list": """
 def cavi(x, K, sigma2, max_iter=100, tol=1e-8, seed=0):
     x = np.asarray(x, dtype=np.float64)
@@ -334,6 +215,7 @@ def cavi(x, K, sigma2, max_iter=100, tol=1e-8, seed=0):
             break
     return phi, m, s2, history
 """,
+        # structurally different: a while loop on the improvement
         "calls the helpers, stops with a while loop on the improvement": """
 def cavi(x, K, sigma2, max_iter=100, tol=1e-8, seed=0):
     x = np.asarray(x, dtype=np.float64)
@@ -350,6 +232,7 @@ def cavi(x, K, sigma2, max_iter=100, tol=1e-8, seed=0):
 """,
     },
     "exact_log_evidence": {
+        # structurally different: a loop over assignments, determinants in closed form
         "a loop over assignments, cluster by cluster (Sherman-Morrison), np.logaddexp": """
 import math
 def exact_log_evidence(x, weights, sigma2):
@@ -367,6 +250,7 @@ def exact_log_evidence(x, weights, sigma2):
         total = np.logaddexp(total, log_term)
     return float(total)
 """,
+        # structurally different: TFP distributions and tf.reduce_logsumexp
         "TFP MultivariateNormalTriL on a batch of covariances, a Categorical prior, tf.reduce_logsumexp": """
 import tensorflow as tf
 import tensorflow_probability as tfp
