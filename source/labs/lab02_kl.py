@@ -18,6 +18,7 @@
 # %% setup
 
 # %% locked imports
+import keras
 import numpy as np
 import tensorflow as tf
 import tensorflow_probability as tfp
@@ -196,7 +197,9 @@ checks.assert_close(
 #
 # For $k$-dimensional Gaussians,
 #
-# $$\mathrm{KL}\big(\mathcal N(\mu_0,\Sigma_0)\,\|\,\mathcal N(\mu_1,\Sigma_1)\big) = \tfrac12\Big[\operatorname{tr}(\Sigma_1^{-1}\Sigma_0) + (\mu_1-\mu_0)^\top\Sigma_1^{-1}(\mu_1-\mu_0) - k + \ln\frac{\det\Sigma_1}{\det\Sigma_0}\Big].$$
+# $$\mathrm{KL}\big(\mathcal N(\mu_0,\Sigma_0)\,\|\,\mathcal N(\mu_1,\Sigma_1)\big)
+# = \tfrac12\Big[\operatorname{tr}(\Sigma_1^{-1}\Sigma_0) + (\mu_1-\mu_0)^\top\Sigma_1^{-1}(\mu_1-\mu_0) - k
+# + \ln\frac{\det\Sigma_1}{\det\Sigma_0}\Big].$$
 #
 # Implement it for a **batch** of pairs, and make it **numerically stable**: in high dimension
 # $\det\Sigma$ underflows to 0 or overflows to $\infty$ even when the KL is a modest number. Work with
@@ -296,7 +299,7 @@ checks.assert_close(
 ### END HIDDEN TESTS
 
 # %% [markdown]
-# ## Exercise 4 — a Monte Carlo estimate of the KL (3 points)
+# ## Exercise 4 — A Monte Carlo estimate of the KL (3 points)
 #
 # When no closed form exists, $\mathrm{KL}(p\,\|\,q) = \mathbb E_{x\sim p}[\log p(x) - \log q(x)]$ can be
 # estimated from $n$ samples of $p$. Return the estimate **and its standard error** (the standard
@@ -381,17 +384,18 @@ checks.assert_in_range(_se, 1e-4, 0.05, "the standard error for two 3-D Gaussian
 ### END HIDDEN TESTS
 
 # %% [markdown]
-# ## Exercise 5 — forward and reverse KL (4 points)
+# ## Exercise 5 — Forward and reverse KL (4 points)
 #
 # Fit a Gaussian $q = \mathcal N(m, s^2)$ to a one-dimensional distribution $p$ by gradient descent on
 #
 # - `"forward"`: $\mathrm{KL}(p\,\|\,q)$. Since $\mathbb E_p[\log p]$ does not depend on $q$, minimise
 #   $-\mathbb E_{x\sim p}[\log q(x)]$, estimated with samples of $p$;
 # - `"reverse"`: $\mathrm{KL}(q\,\|\,p) = \mathbb E_{z\sim q}[\log q(z) - \log p(z)]$, estimated with
-#   **reparameterised** samples $z = m + s\,\epsilon$, $\epsilon \sim \mathcal N(0,1)$, so that gradients reach $m$ and $s$.
+#   **reparameterised** samples $z = m + s\,\epsilon$, $\epsilon \sim \mathcal N(0,1)$, so that gradients reach
+#   $m$ and $s$.
 #
 # Suggested recipe: start from $m = 0$, $s = 1$; keep $s$ positive by optimising $\log s$; use
-# `tf.keras.optimizers.Adam(0.05)` for `steps` steps with `tf.GradientTape`, 256 samples a step.
+# `keras.optimizers.Adam(0.05)` for `steps` steps with `tf.GradientTape`, 256 samples a step.
 # Any correct method passes the tests.
 
 
@@ -407,7 +411,7 @@ def fit_gaussian(p, direction, steps=500, seed=0):
         raise ValueError(f"direction must be 'forward' or 'reverse', got {direction!r}")
     m = tf.Variable(0.0, dtype=tf.float32)
     log_s = tf.Variable(0.0, dtype=tf.float32)
-    optimizer = tf.keras.optimizers.Adam(0.05)
+    optimizer = keras.optimizers.Adam(0.05)
     generator = tf.random.Generator.from_seed(seed)
 
     @tf.function
@@ -480,7 +484,7 @@ checks.assert_true(
 ### END HIDDEN TESTS
 
 # %% [markdown]
-# ## Exercise 6 — explain it (3 points, graded by hand)
+# ## Exercise 6 — Explain it (3 points, graded by hand)
 #
 # You fit a unimodal $q$ to a bimodal $p$. Which direction of the KL would you minimise if $q$ must put
 # probability wherever $p$ does (for example, to propose samples for $p$)? In two to four sentences,

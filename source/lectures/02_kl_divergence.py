@@ -21,6 +21,7 @@
 # %% setup
 
 # %%
+import keras
 import matplotlib.pyplot as plt
 import numpy as np
 import tensorflow as tf
@@ -32,6 +33,18 @@ tfd = tfp.distributions
 plotting.style()
 rng = np.random.default_rng(config.seed())
 print(f"mode: {config.mode().upper()}")
+
+# %% [markdown]
+# ## Settings
+#
+# The sizes that depend on the mode: FAST (`DGM_MODE=fast`, as the tests run) or FULL (the default).
+
+# %%
+N_DATA = config.pick(fast=500, full=5_000)  # data points for maximum likelihood as KL minimisation (section 5)
+N_MC = config.pick(fast=20_000, full=200_000)  # samples of each Monte Carlo KL estimate (section 6)
+REPEATS = config.pick(fast=200, full=1_000)  # repeated Monte Carlo estimates per sample size (section 7)
+GRID_POINTS = config.pick(fast=81, full=201)  # points on each axis of the (m, log s) grid of q (section 8)
+STEPS = config.pick(fast=400, full=1_500)  # gradient steps of each fit by Adam (section 8)
 
 # %% [markdown]
 # ## 1. Definition
@@ -49,7 +62,9 @@ print(f"mode: {config.mode().upper()}")
 # **Why this quantity?** $-\log q(x)$ is the "surprise" of seeing $x$ if you believed $q$; it is also the
 # length in nats of the best code for $x$ built for $q$. $\mathrm{KL}(p\,\|\,q)$ is the *extra* surprise
 # you suffer on average when the data really come from $p$ but you believe $q$:
-# $\mathrm{KL}(p\,\|\,q) = \underbrace{\mathbb E_p[-\log q]}_{\text{cross-entropy } H(p, q)} - \underbrace{\mathbb E_p[-\log p]}_{\text{entropy } H(p)}$.
+#
+# $$\mathrm{KL}(p\,\|\,q) = \underbrace{\mathbb E_p[-\log q]}_{\text{cross-entropy } H(p, q)}
+# - \underbrace{\mathbb E_p[-\log p]}_{\text{entropy } H(p)}.$$
 #
 # Check: the sum above, written out for two distributions on three outcomes, against TFP's
 # `tfd.kl_divergence`, and the cross-entropy-minus-entropy form.
@@ -220,7 +235,8 @@ assert np.isposinf(tfp_2), f"expected +inf where q = 0 < p; got {tfp_2}"
 # Given data $x_1, \dots, x_n \sim p_\text{data}$, write $\hat p$ for the empirical distribution (mass
 # $1/n$ on each data point). Split the log-ratio:
 #
-# $$\mathrm{KL}(p_\text{data}\,\|\,p_\theta) = \underbrace{\mathbb E_{p_\text{data}}[\log p_\text{data}]}_{-H(p_\text{data}),\ \text{independent of } \theta}
+# $$\mathrm{KL}(p_\text{data}\,\|\,p_\theta)
+# = \underbrace{\mathbb E_{p_\text{data}}[\log p_\text{data}]}_{-H(p_\text{data}),\ \text{independent of } \theta}
 # \; - \; \mathbb E_{p_\text{data}}[\log p_\theta].$$
 #
 # The first term does not depend on $\theta$, so minimising the KL over $\theta$ is maximising the
@@ -239,10 +255,9 @@ assert np.isposinf(tfp_2), f"expected +inf where q = 0 < p; got {tfp_2}"
 # and the KL minimiser is the maximum-likelihood estimate, the sample frequencies $\hat p$.
 
 # %%
-n_data = config.pick(fast=500, full=5_000)
 true_probs = np.array([0.2, 0.5, 0.3])
-samples = tfd.Categorical(probs=true_probs).sample(n_data, seed=(config.seed(), 1)).numpy()
-p_hat = np.bincount(samples, minlength=3) / n_data
+samples = tfd.Categorical(probs=true_probs).sample(N_DATA, seed=(config.seed(), 1)).numpy()
+p_hat = np.bincount(samples, minlength=3) / N_DATA
 
 step = 0.005
 t1, t2 = np.meshgrid(np.arange(step, 1, step), np.arange(step, 1, step), indexing="ij")
@@ -252,7 +267,7 @@ theta = np.stack([t1[inside], t2[inside], 1 - t1[inside] - t2[inside]], axis=-1)
 kl_grid = np.sum(p_hat * np.log(p_hat / theta), axis=-1)
 log_theta = np.log(theta)
 # (1/n) sum_i log theta_{x_i}, summed over the samples themselves (in chunks, to keep memory small)
-avg_loglik = sum(log_theta[:, chunk].sum(axis=1) for chunk in np.array_split(samples, max(1, n_data // 500))) / n_data
+avg_loglik = sum(log_theta[:, chunk].sum(axis=1) for chunk in np.array_split(samples, max(1, N_DATA // 500))) / N_DATA
 entropy_hat = -np.sum(p_hat * np.log(p_hat))
 gap = np.max(np.abs(kl_grid - (-entropy_hat - avg_loglik)))
 best_kl, best_ll = theta[kl_grid.argmin()], theta[avg_loglik.argmax()]
@@ -277,7 +292,7 @@ assert np.max(np.abs(best_kl - p_hat)) <= step + 1e-12, (
 # the Gaussian closest to the data in forward KL; section 8 explains why that means matching moments.
 
 # %%
-x_data = tfd.Gamma(np.float64(2.0), np.float64(1.0)).sample(n_data, seed=(config.seed(), 2)).numpy()
+x_data = tfd.Gamma(np.float64(2.0), np.float64(1.0)).sample(N_DATA, seed=(config.seed(), 2)).numpy()
 mu_mle, sigma_mle = x_data.mean(), x_data.std()  # np.std divides by n: the MLE
 
 mu_grid = np.arange(1.0, 3.0, 0.01)
@@ -300,23 +315,31 @@ assert abs(sigma_grid[j] - sigma_mle) <= 0.01 + 1e-9, (
 #
 # **Univariate.** For $p = \mathcal N(\mu_0, \sigma_0^2)$ and $q = \mathcal N(\mu_1, \sigma_1^2)$,
 #
-# $$\log \frac{p(x)}{q(x)} = \log\frac{\sigma_1}{\sigma_0} - \frac{(x - \mu_0)^2}{2\sigma_0^2} + \frac{(x - \mu_1)^2}{2\sigma_1^2}.$$
+# $$\log \frac{p(x)}{q(x)} = \log\frac{\sigma_1}{\sigma_0} - \frac{(x - \mu_0)^2}{2\sigma_0^2}
+# + \frac{(x - \mu_1)^2}{2\sigma_1^2}.$$
 #
 # Under $x \sim p$: $\mathbb E[(x - \mu_0)^2] = \sigma_0^2$ and
 # $\mathbb E[(x - \mu_1)^2] = \sigma_0^2 + (\mu_0 - \mu_1)^2$ (variance plus squared bias). Hence
 #
-# $$\mathrm{KL}(p\,\|\,q) = \log\frac{\sigma_1}{\sigma_0} + \frac{\sigma_0^2 + (\mu_0 - \mu_1)^2}{2\sigma_1^2} - \frac12.$$
+# $$\mathrm{KL}(p\,\|\,q)
+# = \log\frac{\sigma_1}{\sigma_0} + \frac{\sigma_0^2 + (\mu_0 - \mu_1)^2}{2\sigma_1^2} - \frac12.$$
 #
 # **Multivariate** ($k$ dimensions). The same steps, with
 # $\mathbb E_p[(x - \mu_0)^\top\Sigma_0^{-1}(x - \mu_0)] = k$ and
-# $\mathbb E_p[(x - \mu_1)^\top\Sigma_1^{-1}(x - \mu_1)] = \mathrm{tr}(\Sigma_1^{-1}\Sigma_0) + (\mu_1 - \mu_0)^\top\Sigma_1^{-1}(\mu_1 - \mu_0)$, give
 #
-# $$\mathrm{KL}\big(\mathcal N(\mu_0, \Sigma_0)\,\|\,\mathcal N(\mu_1, \Sigma_1)\big) = \frac12\left[\mathrm{tr}(\Sigma_1^{-1}\Sigma_0) + (\mu_1 - \mu_0)^\top\Sigma_1^{-1}(\mu_1 - \mu_0) - k + \ln\frac{\det\Sigma_1}{\det\Sigma_0}\right].$$
+# $$\mathbb E_p[(x - \mu_1)^\top\Sigma_1^{-1}(x - \mu_1)]
+# = \mathrm{tr}(\Sigma_1^{-1}\Sigma_0) + (\mu_1 - \mu_0)^\top\Sigma_1^{-1}(\mu_1 - \mu_0)$$
+#
+# give
+#
+# $$\mathrm{KL}\big(\mathcal N(\mu_0, \Sigma_0)\,\|\,\mathcal N(\mu_1, \Sigma_1)\big)
+# = \frac12\left[\mathrm{tr}(\Sigma_1^{-1}\Sigma_0) + (\mu_1 - \mu_0)^\top\Sigma_1^{-1}(\mu_1 - \mu_0) - k
+# + \ln\frac{\det\Sigma_1}{\det\Sigma_0}\right].$$
 #
 # For $k = 1$ this is the univariate formula. (The slides lose the $\frac12$ in front of the
-# log-determinant ratio and drop the $-k$ or write $+k$; check any formula by setting $p = q$: it must give 0.) Each term has a meaning:
-# a shape mismatch (trace), a location mismatch measured in $q$'s metric (quadratic form), and a volume
-# mismatch (log-determinants).
+# log-determinant ratio and drop the $-k$ or write $+k$; check any formula by setting $p = q$: it must
+# give 0.) Each term has a meaning: a shape mismatch (trace), a location mismatch measured in $q$'s
+# metric (quadratic form), and a volume mismatch (log-determinants).
 #
 # **Monte Carlo.** Since KL is an expectation under $p$, the average of $\log p(x_i) - \log q(x_i)$ over
 # samples $x_i \sim p$ estimates it, with standard error $\hat s/\sqrt n$ ($\hat s$: the sample standard
@@ -324,19 +347,18 @@ assert abs(sigma_grid[j] - sigma_mle) <= 0.01 + 1e-9, (
 # (within 4 standard errors).
 
 # %%
-n_mc = config.pick(fast=20_000, full=200_000)
 mu0, sigma0, mu1, sigma1 = 0.5, 0.8, -1.0, 1.5
 p_1d, q_1d = tfd.Normal(np.float64(mu0), sigma0), tfd.Normal(np.float64(mu1), sigma1)
 
 formula = np.log(sigma1 / sigma0) + (sigma0**2 + (mu0 - mu1) ** 2) / (2 * sigma1**2) - 0.5
 library = float(tfd.kl_divergence(p_1d, q_1d))
-x_mc = p_1d.sample(n_mc, seed=(config.seed(), 3))
+x_mc = p_1d.sample(N_MC, seed=(config.seed(), 3))
 log_ratio = (p_1d.log_prob(x_mc) - q_1d.log_prob(x_mc)).numpy()
-estimate, std_error = log_ratio.mean(), log_ratio.std(ddof=1) / np.sqrt(n_mc)
+estimate, std_error = log_ratio.mean(), log_ratio.std(ddof=1) / np.sqrt(N_MC)
 
 print(f"closed form         {formula:.6f}")
 print(f"tfd.kl_divergence   {library:.6f}")
-print(f"Monte Carlo (n={n_mc})  {estimate:.6f} ± {std_error:.6f}  ({(estimate - formula) / std_error:+.2f} SE)")
+print(f"Monte Carlo (n={N_MC})  {estimate:.6f} ± {std_error:.6f}  ({(estimate - formula) / std_error:+.2f} SE)")
 assert abs(formula - library) < 1e-12, f"expected the formula {formula} to equal TFP's {library}"
 assert abs(estimate - formula) < 4 * std_error, (
     f"expected Monte Carlo within 4 SE ({4 * std_error:.2e}) of {formula}; got {estimate}"
@@ -362,13 +384,13 @@ formula = 0.5 * (trace_term + mahalanobis - dim + log_det_ratio)
 p_3d = tfd.MultivariateNormalTriL(loc=mean0, scale_tril=tril0)
 q_3d = tfd.MultivariateNormalTriL(loc=mean1, scale_tril=tril1)
 library = float(tfd.kl_divergence(p_3d, q_3d))
-x_mc = p_3d.sample(n_mc, seed=(config.seed(), 4))
+x_mc = p_3d.sample(N_MC, seed=(config.seed(), 4))
 log_ratio = (p_3d.log_prob(x_mc) - q_3d.log_prob(x_mc)).numpy()
-estimate, std_error = log_ratio.mean(), log_ratio.std(ddof=1) / np.sqrt(n_mc)
+estimate, std_error = log_ratio.mean(), log_ratio.std(ddof=1) / np.sqrt(N_MC)
 
 print(f"closed form         {formula:.6f}")
 print(f"tfd.kl_divergence   {library:.6f}")
-print(f"Monte Carlo (n={n_mc})  {estimate:.6f} ± {std_error:.6f}  ({(estimate - formula) / std_error:+.2f} SE)")
+print(f"Monte Carlo (n={N_MC})  {estimate:.6f} ± {std_error:.6f}  ({(estimate - formula) / std_error:+.2f} SE)")
 assert abs(formula - library) < 1e-9 * max(1.0, abs(formula)), (
     f"expected the formula {formula} to equal TFP's {library}"
 )
@@ -381,7 +403,8 @@ assert abs(estimate - formula) < 4 * std_error, (
 # $\mathcal N(0, I)$ as the second argument, the trace is $\sum_j \sigma_j^2$, the quadratic form is
 # $\sum_j \mu_j^2$, and $\ln\det\Sigma_0 = \sum_j \ln\sigma_j^2$:
 #
-# $$\mathrm{KL}\big(\mathcal N(\mu, \mathrm{diag}\,\sigma^2)\,\|\,\mathcal N(0, I)\big) = \frac12\sum_{j}\left(\sigma_j^2 + \mu_j^2 - 1 - \ln\sigma_j^2\right).$$
+# $$\mathrm{KL}\big(\mathcal N(\mu, \mathrm{diag}\,\sigma^2)\,\|\,\mathcal N(0, I)\big)
+# = \frac12\sum_{j}\left(\sigma_j^2 + \mu_j^2 - 1 - \ln\sigma_j^2\right).$$
 #
 # It is a sum over dimensions because both distributions factorise; each term is $\ge 0$ and vanishes
 # at $\mu_j = 0, \sigma_j = 1$.
@@ -417,7 +440,6 @@ assert abs(formula - library) < 1e-10, f"expected {library}; got {formula}"
 # standard error of their mean, and a bootstrap standard error of their standard deviation.
 
 # %%
-repeats = config.pick(fast=200, full=1_000)
 exact = float(tfd.kl_divergence(p_1d, q_1d))
 x_ref = p_1d.sample(10**6, seed=(config.seed(), 5))
 single_std = float(tf.math.reduce_std(p_1d.log_prob(x_ref) - q_1d.log_prob(x_ref)))
@@ -427,14 +449,15 @@ spread = []
 print(f"exact KL = {exact:.4f};  std of one log-ratio = {single_std:.4f}\n")
 print("     n   mean of estimates   bias/SE   std of estimates   std*sqrt(n)  ± bootstrap SE")
 for index, n in enumerate(sizes):
-    x_rep = p_1d.sample((repeats, n), seed=(config.seed(), 10 + index))
+    x_rep = p_1d.sample((REPEATS, n), seed=(config.seed(), 10 + index))
     estimates = tf.reduce_mean(p_1d.log_prob(x_rep) - q_1d.log_prob(x_rep), axis=1).numpy()
     mean, std = estimates.mean(), estimates.std(ddof=1)
-    boot = rng.choice(estimates, size=(500, repeats)).std(axis=1, ddof=1)
-    bias_z = (mean - exact) / (std / np.sqrt(repeats))
+    boot = rng.choice(estimates, size=(500, REPEATS)).std(axis=1, ddof=1)
+    bias_z = (mean - exact) / (std / np.sqrt(REPEATS))
     spread.append(std)
     print(
-        f"{n:6d}   {mean:17.4f}   {bias_z:+7.2f}   {std:16.5f}   {std * np.sqrt(n):11.4f}  ± {boot.std() * np.sqrt(n):.4f}"
+        f"{n:6d}   {mean:17.4f}   {bias_z:+7.2f}   {std:16.5f}   "
+        f"{std * np.sqrt(n):11.4f}  ± {boot.std() * np.sqrt(n):.4f}"
     )
     assert abs(bias_z) < 4, f"expected an unbiased estimate (within 4 SE of {exact}); got {mean} at n={n}"
     assert abs(std - single_std / np.sqrt(n)) < 4 * boot.std(), (
@@ -498,15 +521,15 @@ assert abs(p_var - 9.49) < 1e-9, f"expected the variance of p to be 9.49; got {p
 # $s = \sqrt{9.49} \approx 3.08$: a broad Gaussian straddling both modes, with its peak in the valley
 # where $p$ has almost no mass.
 #
-# **Reverse KL** has no such formula. Near one mode, $p \approx \frac12\mathcal N(3, 0.7^2)$, so for $q$ sitting
-# there $\mathrm{KL}(q\,\|\,p) \approx \mathrm{KL}(q\,\|\,\mathcal N(3, 0.7^2)) + \log 2$: minimised by $q$ equal to that
-# mode, with value $\log 2$, the price of ignoring the other half of $p$.
+# **Reverse KL** has no such formula. Near one mode, $p \approx \frac12\mathcal N(3, 0.7^2)$, so for $q$
+# sitting there $\mathrm{KL}(q\,\|\,p) \approx \mathrm{KL}(q\,\|\,\mathcal N(3, 0.7^2)) + \log 2$: minimised by $q$
+# equal to that mode, with value $\log 2$, the price of ignoring the other half of $p$.
 #
-# Compute both over a grid of $(m, \log s)$. Each row of the loop holds one $s$ and all $m$.
+# Compute both over a grid of $(m, \log s)$. Each pass of the loop takes one $s$ and all $m$ at once.
 
 # %%
-m_grid = np.linspace(-5.0, 5.0, config.pick(fast=81, full=201))
-log_s_grid = np.linspace(np.log(0.25), np.log(6.0), config.pick(fast=81, full=201))
+m_grid = np.linspace(-5.0, 5.0, GRID_POINTS)
+log_s_grid = np.linspace(np.log(0.25), np.log(6.0), GRID_POINTS)
 forward_kl = np.empty((len(m_grid), len(log_s_grid)))
 reverse_kl = np.empty_like(forward_kl)
 for j, log_s in enumerate(log_s_grid):
@@ -608,13 +631,12 @@ def grid_kl_pair(m, log_s):
     return forward, reverse
 
 
-steps = config.pick(fast=400, full=1_500)
 runs = {"forward": (0, 0.5, 1.0), "reverse": (1, 0.5, 1.0), "reverse, broad start": (1, 0.5, 4.0)}
 fits, histories = {}, {}
 for name, (which, m_start, s_start) in runs.items():
     m = tf.Variable(m_start, dtype=tf.float64)
     log_s = tf.Variable(np.log(s_start), dtype=tf.float64)
-    optimizer = tf.keras.optimizers.Adam(learning_rate=0.05)
+    optimizer = keras.optimizers.Adam(learning_rate=0.05)
 
     @tf.function  # the default arguments bind this run's variables, optimiser and direction
     def descend(m=m, log_s=log_s, which=which, optimizer=optimizer):
@@ -624,7 +646,7 @@ for name, (which, m_start, s_start) in runs.items():
         optimizer.apply_gradients(zip(gradients, [m, log_s]))
         return loss, tf.linalg.global_norm(gradients), m.value(), log_s.value()
 
-    histories[name] = np.array([[float(v) for v in descend()] for _ in range(steps)])  # loss, |grad|, m, log s
+    histories[name] = np.array([[float(v) for v in descend()] for _ in range(STEPS)])  # loss, |grad|, m, log s
     fits[name] = (float(m.numpy()), float(np.exp(log_s.numpy())))
     loss, grad_norm = histories[name][-1, :2]
     print(f"{name:22s} m = {fits[name][0]:+.4f}, s = {fits[name][1]:.4f}, KL = {loss:.4f}, |grad| = {grad_norm:.1e}")
