@@ -34,7 +34,9 @@ tfd = tfp.distributions
 # %% [markdown]
 # ## The model and the conventions
 #
-# $$p(z) = \mathcal N(0, I_d), \qquad p_\theta(x \mid z) = \prod_{i=1}^{D} \mathrm{Bernoulli}\big(x_i;\ \operatorname{sigmoid}(\ell_i)\big),\ \ \ell = \mathrm{decoder}(z),
+# $$p(z) = \mathcal N(0, I_d), \qquad
+# p_\theta(x \mid z) = \prod_{i=1}^{D} \mathrm{Bernoulli}\big(x_i;\ \operatorname{sigmoid}(\ell_i)\big),
+# \ \ \ell = \mathrm{decoder}(z),
 # \qquad q_\phi(z \mid x) = \mathcal N\big(\mu, \operatorname{diag}(e^{v})\big),\ \ (\mu, v) = \mathrm{encoder}(x).$$
 #
 # Everything is batched, float32 and **per example**: `x` has shape `(B, D)` with entries 0 or 1, `z`,
@@ -45,7 +47,9 @@ tfd = tfp.distributions
 # `(mean, log_var)` (the encoder's $2d$ outputs split in two halves), `decode(z)` returns logits,
 # `sample_noise(shape)` draws $\varepsilon \sim \mathcal N(0, I)$ from the model's seeded generator, `beta` is
 # the weight of the KL in the training loss, and three `keras.metrics.Mean` trackers record the negative
-# ELBO and its two terms. Its `test_step` (evaluation) uses your `reparameterize` and `negative_elbo`.
+# ELBO and its two terms. `loss_terms(x)` returns the two terms with one sample of $z$ and `track(recon, kl)`
+# updates the trackers; its `test_step` (evaluation) uses both, and so your `reparameterize` and
+# `negative_elbo`.
 
 
 # %% locked model_base
@@ -89,14 +93,22 @@ class VAEBase(keras.Model):
         mean, _ = self.encode(x)
         return self.decode(mean)
 
-    def test_step(self, data):
-        """Evaluation (model.evaluate, validation): the negative ELBO with one sample of z per example."""
-        mean, log_var = self.encode(data)
+    def loss_terms(self, x):
+        """(recon, kl), each of shape (B,), with one sample of z per example (your reparameterize, negative_elbo)."""
+        mean, log_var = self.encode(x)
         z = reparameterize(mean, log_var, self.sample_noise(tf.shape(mean)))
-        neg_elbo, recon, kl = negative_elbo(data, self.decode(z), mean, log_var)
-        for tracker, value in zip(self.metrics, (neg_elbo, recon, kl)):
+        _, recon, kl = negative_elbo(x, self.decode(z), mean, log_var)
+        return recon, kl
+
+    def track(self, recon, kl):
+        """Update the three trackers with the per-example terms (neg_elbo = recon + kl); returns their results."""
+        for tracker, value in zip(self.metrics, (recon + kl, recon, kl)):
             tracker.update_state(value)
         return {tracker.name: tracker.result() for tracker in self.metrics}
+
+    def test_step(self, data):
+        """Evaluation (model.evaluate, validation): the negative ELBO with one sample of z per example."""
+        return self.track(*self.loss_terms(data))
 
 
 # %% [markdown]
@@ -256,7 +268,8 @@ def _check_networks(data_dim, hidden, latent_dim, seed):
     _out_d = checks.as_array(_dec(tf.constant(_z)), "the decoder's output")
     checks.assert_true(
         _out_e.shape == (9, 2 * latent_dim),
-        f"the encoder {_what} should map (9, {data_dim}) to (9, {2 * latent_dim}) (means and log-variances), got {_out_e.shape}.",
+        f"the encoder {_what} should map (9, {data_dim}) to (9, {2 * latent_dim}) (means and log-variances), "
+        f"got {_out_e.shape}.",
     )
     checks.assert_true(
         _out_d.shape == (9, data_dim),
@@ -308,7 +321,8 @@ _check_networks(784, (64, 16), 4, seed=2)
 #
 # For each example, with one sample $z$ already decoded into `logits`,
 #
-# $$\underbrace{-\log p_\theta(x \mid z)}_{\text{recon}} = -\sum_{i=1}^{D} \log \mathrm{Bernoulli}\big(x_i;\ \operatorname{sigmoid}(\ell_i)\big)
+# $$\underbrace{-\log p_\theta(x \mid z)}_{\text{recon}}
+# = -\sum_{i=1}^{D} \log \mathrm{Bernoulli}\big(x_i;\ \operatorname{sigmoid}(\ell_i)\big)
 # = \sum_{i=1}^{D} \big(\log(1 + e^{\ell_i}) - x_i \ell_i\big),
 # \qquad \mathrm{kl} = \tfrac12 \sum_{j=1}^{d} \big(e^{v_j} + \mu_j^2 - 1 - v_j\big),$$
 #
@@ -437,7 +451,8 @@ _check(
 # 3. inside a `tf.GradientTape`, so that you can take the gradient of the loss with respect to
 #    **all** `self.trainable_variables` (encoder and decoder) and apply it with `self.optimizer.apply_gradients`;
 # 4. updates the three trackers with the per-example values (`self.neg_elbo_tracker.update_state(neg_elbo)`,
-#    and the same for `recon_tracker` and `kl_tracker`) and returns `{m.name: m.result() for m in self.metrics}`.
+#    and the same for `recon_tracker` and `kl_tracker`) and returns `{m.name: m.result() for m in self.metrics}`
+#    (`self.track(recon, kl)` does both).
 #
 # The tracker `neg_elbo` always records `recon + kl` (the ELBO, whatever `beta` is).
 
@@ -529,7 +544,8 @@ def _student_update(seed, log_var_bias, x, beta, lr):
     logs = model.train_step(x)
     checks.assert_true(
         isinstance(logs, dict) and {"neg_elbo", "recon", "kl"} <= set(logs),
-        f"train_step should return the trackers' results, {{'neg_elbo': ..., 'recon': ..., 'kl': ...}}; got {logs!r:.200}.",
+        "train_step should return the trackers' results, {'neg_elbo': ..., 'recon': ..., 'kl': ...}; "
+        f"got {logs!r:.200}.",
     )
     delta = np.concatenate([(v.numpy() - b).ravel() for v, b in zip(variables, before)])
     return delta, {k: float(checks.as_array(v, f"train_step's {k}")) for k, v in logs.items()}
@@ -621,7 +637,8 @@ finally:
 # $\log w_s = \log p_\theta(x \mid z_s) + \log p(z_s) - \log q_\phi(z_s \mid x)$:
 #
 # $$\mathcal L_k(x) = \log \frac1k \sum_{s=1}^{k} w_s = \operatorname{logsumexp}_s(\log w_s) - \log k,
-# \qquad \mathrm{ELBO} = \mathbb E[\mathcal L_1] \le \mathbb E[\mathcal L_k] \xrightarrow{k \to \infty} \log p_\theta(x).$$
+# \qquad \mathrm{ELBO} = \mathbb E[\mathcal L_1] \le \mathbb E[\mathcal L_k]
+# \xrightarrow{k \to \infty} \log p_\theta(x).$$
 #
 # Return one estimate per example. Log-weights of real images are hundreds of nats below zero, so
 # never exponentiate them: use `tf.reduce_logsumexp`. The model's `decode` accepts rank-2 input only:
@@ -629,8 +646,8 @@ finally:
 # the given seed, e.g. `tf.random.stateless_normal([k, B, d], seed=[seed, 0])`.
 
 
-# %% solution iwae_log_likelihood
-def iwae_log_likelihood(model, x, k, seed=0):
+# %% solution importance_sampled_log_likelihood
+def importance_sampled_log_likelihood(model, x, k, seed=0):
     """Importance-sampled estimate L_k of log p(x) for each example, with q(z | x) as the proposal.
 
     model: a VAEBase (use model.encode and model.decode); x: (B, D) binary float32; k: samples per
@@ -651,7 +668,7 @@ def iwae_log_likelihood(model, x, k, seed=0):
     ### END SOLUTION
 
 
-# %% test iwae_log_likelihood points=4
+# %% test importance_sampled_log_likelihood points=4
 import keras
 import tensorflow as tf
 
@@ -711,7 +728,9 @@ def _wrong_limits(model, x):
 _model = _tiny_model(0)
 _x = (np.random.default_rng(1).random((6, 5)) < 0.5).astype("float32")
 _log_px, _elbo, _sd = _exact(_model, _x.astype("float64"))
-_est = checks.as_array(iwae_log_likelihood(_model, tf.constant(_x), 2000, seed=0), "iwae_log_likelihood")
+_est = checks.as_array(
+    importance_sampled_log_likelihood(_model, tf.constant(_x), 2000, seed=0), "importance_sampled_log_likelihood"
+)
 # Tolerance: 2.5 times the largest error of a correct estimator over 30 seeds (0.10 nats).
 checks.assert_close(
     _est,
@@ -728,7 +747,10 @@ checks.assert_close(
 ### BEGIN HIDDEN TESTS
 # k = 1 is the ELBO: the average over 400 copies of one image matches the quadrature ELBO.
 _x1 = np.repeat(_x[:1], 400, axis=0)
-_l1 = checks.as_array(iwae_log_likelihood(_model, tf.constant(_x1), 1, seed=3), "iwae_log_likelihood with k = 1")
+_l1 = checks.as_array(
+    importance_sampled_log_likelihood(_model, tf.constant(_x1), 1, seed=3),
+    "importance_sampled_log_likelihood with k = 1",
+)
 checks.assert_within_se(
     _l1.mean(), _elbo[0], _sd[0] / np.sqrt(400), "the mean of L_1 over 400 copies of one image (the ELBO)"
 )
@@ -736,12 +758,17 @@ checks.assert_within_se(
 _model = _tiny_model(6)
 _x = (np.random.default_rng(7).random((10, 5)) < 0.5).astype("float32")
 _log_px, _elbo, _sd = _exact(_model, _x.astype("float64"))
-_l10 = checks.as_array(iwae_log_likelihood(_model, tf.constant(_x), 10, seed=1), "iwae_log_likelihood with k = 10")
+_l10 = checks.as_array(
+    importance_sampled_log_likelihood(_model, tf.constant(_x), 10, seed=1),
+    "importance_sampled_log_likelihood with k = 10",
+)
 _l3000 = checks.as_array(
-    iwae_log_likelihood(_model, tf.constant(_x), 3000, seed=2), "iwae_log_likelihood with k = 3000"
+    importance_sampled_log_likelihood(_model, tf.constant(_x), 3000, seed=2),
+    "importance_sampled_log_likelihood with k = 3000",
 )
 checks.assert_true(
-    _l10.shape == (10,), f"iwae_log_likelihood should return one value per example, shape (10,); got {_l10.shape}."
+    _l10.shape == (10,),
+    f"importance_sampled_log_likelihood should return one value per example, shape (10,); got {_l10.shape}.",
 )
 checks.assert_close(
     _l3000,
@@ -764,10 +791,12 @@ checks.assert_true(
 _model = _tiny_model(4, decoder_bias=-200.0, scale=1.5)
 _x = np.ones((3, 5), "float32")
 _log_px, _elbo, _sd = _exact(_model, _x.astype("float64"))
-_est = checks.as_array(iwae_log_likelihood(_model, tf.constant(_x), 2000, seed=3), "iwae_log_likelihood")
+_est = checks.as_array(
+    importance_sampled_log_likelihood(_model, tf.constant(_x), 2000, seed=3), "importance_sampled_log_likelihood"
+)
 checks.assert_true(
     np.all(np.isfinite(_est)),
-    f"iwae_log_likelihood returned {_est} for log-weights near {_log_px.mean():.0f}: "
+    f"importance_sampled_log_likelihood returned {_est} for log-weights near {_log_px.mean():.0f}: "
     "the weights underflow to 0 when exponentiated. Use tf.reduce_logsumexp on the log-weights.",
 )
 checks.assert_close(
@@ -785,7 +814,8 @@ checks.assert_close(
 #
 # A latent unit $j$ is **active** (Burda et al., 2016) if its posterior mean varies across the data:
 #
-# $$A_j = \operatorname{Cov}_x\big(\mathbb E_{q(z \mid x)}[z_j]\big) > \text{threshold} \quad (\text{usually } 10^{-2}).$$
+# $$A_j = \operatorname{Cov}_x\big(\mathbb E_{q(z \mid x)}[z_j]\big) > \text{threshold}
+# \quad (\text{usually } 10^{-2}).$$
 #
 # Compute the posterior means of all the examples in `x` with `model.encode`, their variance across
 # the examples for each unit, and return how many units exceed the threshold. An inactive unit has the
@@ -905,9 +935,10 @@ history = training.fit(
 reconstructions = tf.sigmoid(vae(test_binary[:10])).numpy()
 plotting.image_grid(np.concatenate([test_binary[:10], reconstructions]), 2, 10, "test images and reconstructions")
 plt.show()
+log_likelihood = float(np.mean(importance_sampled_log_likelihood(vae, test_binary[:100], 100)))
 print(
     f"test ELBO {-history.history['val_neg_elbo'][-1]:.2f} nats; "
-    f"L_100 on 100 test images {float(np.mean(iwae_log_likelihood(vae, test_binary[:100], 100))):.2f} nats; "
+    f"L_100 on 100 test images {log_likelihood:.2f} nats; "
     f"active units {active_units(vae, test_binary)} of 16"
 )
 
@@ -921,10 +952,11 @@ print(
 
 # %% written collapse points=3
 # ### BEGIN SOLUTION
-# (a) A collapsed unit has $q(z_j \mid x) = \mathcal N(0, 1) = p(z_j)$ for every $x$ ($\mu_j = 0$, $\log\sigma_j^2 = 0$), and
-# the KL between identical distributions is 0: each term $\frac12(\sigma^2 + \mu^2 - 1 - \log\sigma^2)$ vanishes. The
-# unit then carries no information about $x$ (its posterior is the same for every image), so the decoder
-# learns to ignore it: its weights from $z_j$ go to zero, and it models the data without that unit.
+# (a) A collapsed unit has $q(z_j \mid x) = \mathcal N(0, 1) = p(z_j)$ for every $x$ ($\mu_j = 0$,
+# $\log\sigma_j^2 = 0$), and the KL between identical distributions is 0: each term
+# $\frac12(\sigma^2 + \mu^2 - 1 - \log\sigma^2)$ vanishes. The unit then carries no information about $x$
+# (its posterior is the same for every image), so the decoder learns to ignore it: its weights from $z_j$ go to
+# zero, and it models the data without that unit.
 # (b) Once the decoder ignores $z_j$, the reconstruction gradient with respect to the encoder's $\mu_j$,
 # $\sigma_j$ is (nearly) zero or pure noise, while any move away from the prior costs KL immediately: the
 # collapsed state is a stable (local) optimum, reached early when the KL term is easy to reduce and the
@@ -942,7 +974,8 @@ print(
 #
 # - $z = \mu + e^{v/2} \odot \varepsilon$ makes the sample differentiable; $v$ is a log-variance.
 # - The encoder outputs means and log-variances, the decoder logits: no output activations.
-# - The negative ELBO per example is $\sum_i [\operatorname{softplus}(\ell_i) - x_i\ell_i] + \frac12\sum_j (e^{v_j} + \mu_j^2 - 1 - v_j)$;
+# - The negative ELBO per example is
+#   $\sum_i [\operatorname{softplus}(\ell_i) - x_i\ell_i] + \frac12\sum_j (e^{v_j} + \mu_j^2 - 1 - v_j)$;
 #   sum over pixels and latent dimensions, average only over the batch, in the loss.
 # - A Keras 3 `train_step`: tape, gradient of the batch-mean loss for all trainable variables, apply, update trackers.
 # - $\mathcal L_k = \operatorname{logsumexp}(\log w) - \log k$ rises from the ELBO ($k = 1$) towards $\log p(x)$.

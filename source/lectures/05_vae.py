@@ -30,7 +30,6 @@ import matplotlib.pyplot as plt
 import numpy as np
 import tensorflow as tf
 import tensorflow_probability as tfp
-from ipywidgets import FloatSlider
 
 from dgm import config, data, plotting, training, widgets
 
@@ -38,6 +37,23 @@ tfd = tfp.distributions
 plotting.style()
 rng = np.random.default_rng(config.seed())
 print(f"mode: {config.mode().upper()}")
+
+# %% [markdown]
+# ## Settings
+#
+# Every number that differs between FAST mode (a quick check, a few minutes on a CPU) and FULL mode (the
+# real run) is set here; the rest of the notebook uses these names.
+
+# %%
+GPU = bool(tf.config.list_physical_devices("GPU"))
+LEARNING_RATE = config.pick(fast=2e-3, full=1e-3)  # Adam's step size, for every VAE of this lecture
+EPOCHS = config.pick(fast=20, full=100)  # epochs of the main 32-D VAE (section 6)
+ELBO_FLOOR = config.pick(fast=-130.0, full=-110.0)  # the test ELBO (nats) that the main VAE must exceed
+IWAE_K = config.pick(fast=100, full=5000)  # importance samples per image for L_k (section 7)
+IWAE_N = config.pick(fast=200, full=None if GPU else 1000)  # test images for L_k (None: the whole test set)
+SHORT_EPOCHS = config.pick(fast=6, full=20)  # epochs of each of the three collapse models (section 9)
+WARMUP_EPOCHS = config.pick(fast=3, full=10)  # epochs over which KL warm-up raises beta from 0 to 1
+EPOCHS_2D = config.pick(fast=8, full=50)  # epochs of the 2-D VAE (section 10)
 
 # %% [markdown]
 # ## 1. Amortised inference
@@ -48,27 +64,31 @@ print(f"mode: {config.mode().upper()}")
 # network, the **encoder**, that maps $x$ to the parameters of its approximate posterior:
 #
 # $$q_\phi(z \mid x) = \mathcal N\big(z;\ \mu_\phi(x),\ \operatorname{diag} \sigma^2_\phi(x)\big), \qquad
-# p(z) = \mathcal N(0, I), \qquad p_\theta(x \mid z) = \prod_{i=1}^{784} \mathrm{Bernoulli}\big(x_i;\ \operatorname{sigmoid}(f_\theta(z)_i)\big).$$
+# p(z) = \mathcal N(0, I), \qquad
+# p_\theta(x \mid z) = \prod_{i=1}^{784} \mathrm{Bernoulli}\big(x_i;\ \operatorname{sigmoid}(f_\theta(z)_i)\big).$$
 #
 # The encoder outputs $\mu$ and $\log \sigma^2$ (a log-variance can be any real number, a variance could
 # not); the decoder $f_\theta$ outputs **logits**, one per pixel. Both are trained together on the ELBO,
 # averaged over the data (Kingma and Welling, 2014; Rezende et al., 2014):
 #
-# $$\mathrm{ELBO}(x) = \underbrace{\mathbb E_{q_\phi(z \mid x)}\big[\log p_\theta(x \mid z)\big]}_{-\text{reconstruction}}
+# $$\mathrm{ELBO}(x)
+# = \underbrace{\mathbb E_{q_\phi(z \mid x)}\big[\log p_\theta(x \mid z)\big]}_{-\text{reconstruction}}
 # - \underbrace{\mathrm{KL}\big(q_\phi(z \mid x)\,\|\,p(z)\big)}_{\text{KL}} \;\le\; \log p_\theta(x).$$
 #
 # The training loss is the **negative** ELBO: reconstruction (in nats) plus KL. The encoder is not part
 # of the model of the data, only a tool to train and evaluate it: the gap
-# $\log p_\theta(x) - \mathrm{ELBO}(x) = \mathrm{KL}(q_\phi(z \mid x)\,\|\,p_\theta(z \mid x))$ (unit 03) now has an
-# *amortisation* part, since one network has to serve every $x$.
+# $\log p_\theta(x) - \mathrm{ELBO}(x) = \mathrm{KL}(q_\phi(z \mid x)\,\|\,p_\theta(z \mid x))$ (unit 03) now has
+# an *amortisation* part, since one network has to serve every $x$.
 
 # %% [markdown]
 # ## 2. The two terms
 #
-# **Reconstruction.** For a binary image and logits $\ell = f_\theta(z)$, $\log \mathrm{Bernoulli}(x; \operatorname{sigmoid}(\ell))
-# = x\ell - \log(1 + e^{\ell})$ per pixel, summed over the 784 pixels. Working with logits avoids computing
+# **Reconstruction.** For a binary image and logits $\ell = f_\theta(z)$,
+# $\log \mathrm{Bernoulli}(x; \operatorname{sigmoid}(\ell)) = x\ell - \log(1 + e^{\ell})$ per pixel, summed over the
+# 784 pixels. Working with logits avoids computing
 # $\log \operatorname{sigmoid}(\ell)$, which is $-\infty$ in floating point once $\ell < -104$ in float32.
-# `tfd.Bernoulli(logits=...)` does exactly this; check it against the formula, including extreme logits.
+# `tfd.Bernoulli(logits=...)` does exactly this; check it against the formula, including extreme
+# logits.
 
 # %%
 logits_check = tf.constant([[-200.0, -3.0, 0.0, 2.5, 200.0]])
@@ -88,7 +108,8 @@ assert not np.all(np.isfinite(naive)), "expected the naive log(sigmoid) to overf
 # **KL.** Both distributions are diagonal Gaussians, so the KL is a sum of 1-D KLs in closed form
 # (unit 02): with $\sigma_j^2 = \exp(\text{log-variance}_j)$,
 #
-# $$\mathrm{KL}\big(\mathcal N(\mu, \operatorname{diag}\sigma^2)\,\|\,\mathcal N(0, I)\big) = \tfrac12 \sum_{j=1}^{d} \big(\sigma_j^2 + \mu_j^2 - 1 - \log \sigma_j^2\big).$$
+# $$\mathrm{KL}\big(\mathcal N(\mu, \operatorname{diag}\sigma^2)\,\|\,\mathcal N(0, I)\big)
+# = \tfrac12 \sum_{j=1}^{d} \big(\sigma_j^2 + \mu_j^2 - 1 - \log \sigma_j^2\big).$$
 #
 # It could also be estimated by Monte Carlo, $\frac1n \sum_s [\log q(z_s) - \log p(z_s)]$ with $z_s \sim q$,
 # but the closed form has no variance. Check: closed form, `tfd.kl_divergence`, and a Monte Carlo
@@ -144,45 +165,42 @@ plt.show()
 # %% [markdown]
 # ## 4. The model as a Keras 3 class
 #
-# The encoder and decoder are MLPs, 784–512–256–$d$ and its mirror image, with ReLU hidden layers and
-# linear outputs (the encoder's $2d$ outputs are split into $\mu$ and $\log\sigma^2$). The class keeps the
-# probability in TFP: `posterior(x)` returns $q_\phi(z \mid x)$ and `likelihood(z)` returns
-# $p_\theta(x \mid z)$ as distributions, and `train_step` computes the loss with them. Keras layers
-# return tensors only (TFP's Keras layers do not work with Keras 3). The weight $\beta$ on the KL is a
-# non-trainable variable: 1 for the ELBO, other values (and a warm-up) for section 9.
+# The encoder and decoder are MLPs (built by `mlp`), 784–512–256–$d$ and its mirror image, with ReLU
+# hidden layers and linear outputs: `encode(x)` splits the encoder's $2d$ outputs into $\mu$ and
+# $\log\sigma^2$, and `decode(z)` returns the logits. The class `VAEBase` (its training step is added by
+# `VAE` below) keeps the probability in TFP: `posterior(x)` returns $q_\phi(z \mid x)$ and
+# `likelihood(z)` returns $p_\theta(x \mid z)$ as distributions, and `loss_terms(x)` computes the two
+# terms of the loss with them. Keras layers return tensors only (TFP's Keras layers do not work with
+# Keras 3). The weight $\beta$ on the KL is a non-trainable variable: 1 for the ELBO, other values (and a
+# warm-up) for section 9.
 #
-# In `train_step` the sample is written out as $z = \mu + \sigma \odot \varepsilon$ with
+# In `loss_terms` the sample is written out as $z = \mu + \sigma \odot \varepsilon$ with
 # $\varepsilon \sim \mathcal N(0, I)$: the randomness is in $\varepsilon$, and $z$ is a differentiable
 # function of the encoder's outputs. One sample per image is enough: the batch average already
 # averages over 128 independent samples.
 
+
 # %%
-layers = keras.layers
+def mlp(sizes, out, name):
+    """A ReLU MLP from sizes[0] inputs through the hidden sizes to `out` linear outputs."""
+    hidden = [keras.Input((sizes[0],))] + [keras.layers.Dense(h, activation="relu") for h in sizes[1:]]
+    return keras.Sequential([*hidden, keras.layers.Dense(out)], name=name)
 
 
-class VAE(keras.Model):
+# %% [markdown]
+# The model: its two networks, its three distributions and the two terms of the loss.
+
+
+# %%
+class VAEBase(keras.Model):
     """A VAE with q(z|x) = N(mean, diag exp(log_var)), p(z) = N(0, I) and a Bernoulli decoder with logits."""
 
     def __init__(self, latent_dim=32, hidden=(512, 256), data_dim=784, beta=1.0, warmup_steps=0, seed=0):
         super().__init__()
         self.latent_dim = latent_dim
         self.warmup_steps = warmup_steps  # KL warm-up (section 9): beta grows linearly from 0 over these steps
-        self.encoder = keras.Sequential(
-            [
-                keras.Input((data_dim,)),
-                *[layers.Dense(h, activation="relu") for h in hidden],
-                layers.Dense(2 * latent_dim),
-            ],
-            name="encoder",
-        )
-        self.decoder = keras.Sequential(
-            [
-                keras.Input((latent_dim,)),
-                *[layers.Dense(h, activation="relu") for h in reversed(hidden)],
-                layers.Dense(data_dim),
-            ],
-            name="decoder",
-        )
+        self.encoder = mlp([data_dim, *hidden], 2 * latent_dim, "encoder")
+        self.decoder = mlp([latent_dim, *reversed(hidden)], data_dim, "decoder")
         self.beta = tf.Variable(beta, trainable=False, dtype=tf.float32, name="beta")
         self.noise = tf.random.Generator.from_seed(seed)
         self.trackers = [keras.metrics.Mean(name) for name in ("neg_elbo", "recon", "kl")]
@@ -191,21 +209,30 @@ class VAE(keras.Model):
     def metrics(self):
         return self.trackers
 
+    def encode(self, x):
+        """(mean, log_var) of q(z | x), each of shape (B, d), for a batch x of shape (B, 784)."""
+        mean, log_var = tf.split(self.encoder(x), 2, axis=-1)
+        return mean, log_var
+
+    def decode(self, z):
+        """Bernoulli logits of p(x | z), shape (B, 784), for z of shape (B, d)."""
+        return self.decoder(z)
+
     def posterior(self, x):
         """q(z | x) for a batch x of shape (B, 784): a distribution with batch shape (B,)."""
-        mean, log_var = tf.split(self.encoder(x), 2, axis=-1)
+        mean, log_var = self.encode(x)
         return tfd.MultivariateNormalDiag(mean, tf.exp(0.5 * log_var))
 
     def likelihood(self, z):
         """p(x | z) for z of shape (B, d): 784 independent Bernoulli pixels per row."""
-        return tfd.Independent(tfd.Bernoulli(logits=self.decoder(z), dtype=tf.float32), 1)
+        return tfd.Independent(tfd.Bernoulli(logits=self.decode(z), dtype=tf.float32), 1)
 
     def prior(self):
         return tfd.MultivariateNormalDiag(tf.zeros(self.latent_dim), tf.ones(self.latent_dim))
 
     def call(self, x):
         """Reconstruction logits, decoded from the posterior mean."""
-        return self.decoder(self.posterior(x).mean())
+        return self.decode(self.encode(x)[0])
 
     def loss_terms(self, x):
         """One-sample reconstruction term and analytic KL, each of shape (B,)."""
@@ -213,7 +240,18 @@ class VAE(keras.Model):
         z = q.mean() + q.stddev() * self.noise.normal(tf.shape(q.mean()))  # reparameterised
         return -self.likelihood(z).log_prob(x), tfd.kl_divergence(q, self.prior())
 
+
+# %% [markdown]
+# Its training: `track` updates the metrics, and `train_step` takes one gradient step on
+# reconstruction + $\beta$ KL (with $\beta$ warmed up when `warmup_steps` is set).
+
+
+# %%
+class VAE(VAEBase):
+    """VAEBase trained on reconstruction + beta * KL, with an optional linear KL warm-up."""
+
     def track(self, recon, kl):
+        """Update the metrics with the per-example terms; returns their running means."""
         for tracker, value in zip(self.trackers, (recon + kl, recon, kl)):
             tracker.update_state(value)
         return {tracker.name: tracker.result() for tracker in self.trackers}
@@ -235,11 +273,14 @@ class VAE(keras.Model):
         return self.track(*self.loss_terms(x))
 
 
+# %% [markdown]
+# Every VAE of this lecture is compiled the same way; build the main one, with $d = 32$.
+
+
+# %%
 def compile_vae(model):
-    """Adam at this mode's learning rate, with XLA (which Keras turns on by itself only on a GPU)."""
-    model.compile(
-        optimizer=keras.optimizers.Adam(config.pick(fast=2e-3, full=1e-3)), jit_compile=training.jit_compile()
-    )
+    """Adam at LEARNING_RATE, with XLA (which Keras turns on by itself only on a GPU)."""
+    model.compile(optimizer=keras.optimizers.Adam(LEARNING_RATE), jit_compile=training.jit_compile())
 
 
 keras.utils.set_random_seed(config.seed())
@@ -259,7 +300,7 @@ vae.summary(line_length=80)
 q_batch = vae.posterior(x_batch)
 mean_batch, std_batch = q_batch.mean().numpy(), q_batch.stddev().numpy()
 z_batch = mean_batch + std_batch * rng.normal(size=mean_batch.shape).astype("float32")
-logits_batch = vae.decoder(z_batch).numpy()
+logits_batch = vae.decode(z_batch).numpy()
 recon_by_hand = -np.sum(test_binary[:256] * logits_batch - np.logaddexp(0, logits_batch), axis=1)
 recon_by_tfp = -vae.likelihood(z_batch).log_prob(x_batch).numpy()
 kl_by_hand = 0.5 * np.sum(std_batch**2 + mean_batch**2 - 1 - np.log(std_batch**2), axis=1)
@@ -268,7 +309,8 @@ for tracker in vae.metrics:
     tracker.reset_state()
 logs = vae.track(tf.constant(recon_terms), tf.constant(kl_terms))
 print(
-    f"untrained: recon {recon_terms.mean():.2f} + KL {kl_terms.mean():.3f} = -ELBO {float(logs['neg_elbo']):.2f} nats per image"
+    f"untrained: recon {recon_terms.mean():.2f} + KL {kl_terms.mean():.3f} "
+    f"= -ELBO {float(logs['neg_elbo']):.2f} nats per image"
 )
 assert np.allclose(recon_by_tfp, recon_by_hand, rtol=1e-4), (
     f"expected the reconstruction {recon_by_hand[:3]}, got {recon_by_tfp[:3]}"
@@ -286,8 +328,9 @@ assert abs(recon_terms.mean() - 784 * np.log(2)) < 40, (
 #
 # The reconstruction term depends on the encoder only through the sample $z$. Written as
 # $z = \mu + \sigma \odot \varepsilon$, its gradient with respect to the encoder's weights $\phi$ is
-# $\frac{\partial z}{\partial \phi} = \frac{\partial \mu}{\partial \phi} + \varepsilon \odot \frac{\partial \sigma}{\partial \phi}$: the
-# chain rule passes straight through. If $z$ were drawn by an opaque sampler, which is what
+# $\frac{\partial z}{\partial \phi} = \frac{\partial \mu}{\partial \phi}
+# + \varepsilon \odot \frac{\partial \sigma}{\partial \phi}$: the chain rule passes straight through. If $z$
+# were drawn by an opaque sampler, which is what
 # `tf.stop_gradient(z)` simulates, the reconstruction would carry no gradient to the encoder at all, and
 # only the KL term would train it, pulling every $q(z \mid x)$ towards the prior.
 #
@@ -328,9 +371,8 @@ assert np.all(stopped == 0), (
 # FAST mode trains 20 epochs on 5000 images; FULL mode 100 epochs on 60 000.
 
 # %%
-epochs = config.pick(fast=20, full=100)
 start = time.perf_counter()
-history = training.fit(vae, train_batches, epochs, validation_data=test_batches)
+history = training.fit(vae, train_batches, EPOCHS, validation_data=test_batches)
 train_seconds = time.perf_counter() - start
 epochs_run = len(history.history["neg_elbo"])
 test_metrics = vae.evaluate(test_batches, verbose=0, return_dict=True)
@@ -339,8 +381,7 @@ print(
     f"{epochs_run} epochs in {train_seconds:.1f} s; test ELBO {test_elbo:.2f} nats "
     f"(reconstruction {test_metrics['recon']:.2f}, KL {test_metrics['kl']:.2f})"
 )
-elbo_floor = config.pick(fast=-130.0, full=-110.0)
-assert test_elbo > elbo_floor, f"expected the test ELBO above {elbo_floor} nats after training, got {test_elbo:.2f}"
+assert test_elbo > ELBO_FLOOR, f"expected the test ELBO above {ELBO_FLOOR} nats after training, got {test_elbo:.2f}"
 
 # %%
 fig, axes = plt.subplots(1, 2, figsize=(11, 3.6), layout="constrained")
@@ -368,8 +409,10 @@ plt.show()
 # The ELBO is only a lower bound on $\log p_\theta(x)$. To compare with published numbers we estimate
 # $\log p_\theta(x)$ itself with the importance-weighted bound of unit 03, using the encoder as proposal:
 #
-# $$\mathcal L_k(x) = \log \frac1k \sum_{s=1}^k \frac{p_\theta(x \mid z_s)\, p(z_s)}{q_\phi(z_s \mid x)}, \quad z_s \sim q_\phi(z \mid x),
-# \qquad \mathrm{ELBO} = \mathbb E[\mathcal L_1] \le \mathbb E[\mathcal L_k] \le \mathbb E[\mathcal L_{k+1}] \le \log p_\theta(x).$$
+# $$\mathcal L_k(x) = \log \frac1k \sum_{s=1}^k \frac{p_\theta(x \mid z_s)\, p(z_s)}{q_\phi(z_s \mid x)},
+# \quad z_s \sim q_\phi(z \mid x), \qquad
+# \mathrm{ELBO} = \mathbb E[\mathcal L_1] \le \mathbb E[\mathcal L_k] \le \mathbb E[\mathcal L_{k+1}]
+# \le \log p_\theta(x).$$
 #
 # Each image needs $k$ decoder passes, so we process the images in chunks of at most
 # `max_samples / k`, keeping memory bounded whatever $k$ is (Burda et al. use $k = 5000$). The log-weights
@@ -388,7 +431,7 @@ def importance_sampled_log_likelihood(model, images, k, max_samples=40_000, seed
         q = model.posterior(x)
         eps = generator.normal(tf.concat([[k], tf.shape(q.mean())], axis=0))
         z = q.mean() + q.stddev() * eps  # (k, B, d)
-        logits = model.decoder(tf.reshape(z, (-1, model.latent_dim)))  # the decoder takes rank-2 input
+        logits = model.decode(tf.reshape(z, (-1, model.latent_dim)))  # the decoder takes rank-2 input
         log_px_z = tfd.Independent(
             tfd.Bernoulli(logits=tf.reshape(logits, (k, -1, 784)), dtype=tf.float32), 1
         ).log_prob(x)
@@ -398,16 +441,18 @@ def importance_sampled_log_likelihood(model, images, k, max_samples=40_000, seed
     return np.concatenate([bound(tf.constant(images[i : i + chunk])).numpy() for i in range(0, len(images), chunk)])
 
 
-gpu = bool(tf.config.list_physical_devices("GPU"))
-iwae_k = config.pick(fast=100, full=5000)
-iwae_n = config.pick(fast=200, full=len(test_binary) if gpu else 1000)
+# %% [markdown]
+# Compare the ELBO (one sample per image) with $\mathcal L_k$ for growing $k$, on the same test images.
+
+# %%
+eval_images = test_binary[:IWAE_N]
+iwae_n = len(eval_images)
 if not config.is_fast():
-    print(f"k = {iwae_k} on {iwae_n} test images ({'GPU: the whole test set' if gpu else 'no GPU: the first 1000'})")
-eval_images = test_binary[:iwae_n]
+    print(f"k = {IWAE_K} on {iwae_n} test images ({'GPU: the whole test set' if GPU else 'no GPU: the first 1000'})")
 q_eval = vae.posterior(eval_images)
 z_eval = q_eval.sample(seed=(config.seed(), 9))
 single_elbo = vae.likelihood(z_eval).log_prob(eval_images).numpy() - tfd.kl_divergence(q_eval, vae.prior()).numpy()
-ks = sorted({1, 10, 100, iwae_k})
+ks = sorted({1, 10, 100, IWAE_K})
 start = time.perf_counter()
 bounds = {k: importance_sampled_log_likelihood(vae, eval_images, k, seed=k) for k in ks}
 print(f"{'k':>5s} {'L_k (nats)':>12s}   ({iwae_n} test images, {time.perf_counter() - start:.1f} s)")
@@ -431,7 +476,7 @@ for k_small, k_large in zip(ks[:-1], ks[1:]):
     assert gain.mean() > 5 * gain_se, (
         f"expected L_{k_large} clearly above L_{k_small}, got a gain of {gain.mean():.3f} ± {gain_se:.3f}"
     )
-test_log_likelihood = float(bounds[iwae_k].mean())
+test_log_likelihood = float(bounds[IWAE_K].mean())
 assert test_log_likelihood > single_elbo.mean(), "expected the importance-sampled log-likelihood above the ELBO"
 
 # %% [markdown]
@@ -452,13 +497,14 @@ plotting.image_grid(
     np.concatenate([originals, reconstructions]), 2, 10, "test images (top) and reconstructions (bottom)"
 )
 plt.show()
-prior_samples = tf.sigmoid(vae.decoder(tf.random.stateless_normal((30, latent_dim), seed=(config.seed(), 11)))).numpy()
+prior_samples = tf.sigmoid(vae.decode(tf.random.stateless_normal((30, latent_dim), seed=(config.seed(), 11)))).numpy()
 plotting.image_grid(prior_samples, 3, 10, "samples: decoded z ~ N(0, I)")
 plt.show()
 
 # %% [markdown]
 # **Active units.** Not every latent dimension is used. Burda et al. (2016) call unit $j$ *active* if the
-# encoder's mean for it varies across the data, $A_j = \operatorname{Cov}_x\big(\mathbb E_{q(z \mid x)}[z_j]\big) > 10^{-2}$.
+# encoder's mean for it varies across the data,
+# $A_j = \operatorname{Cov}_x\big(\mathbb E_{q(z \mid x)}[z_j]\big) > 10^{-2}$.
 # An inactive unit has the same posterior for every $x$, so it carries no information about $x$; the
 # KL pushes such a unit's posterior to the prior, where it costs nothing. Measured on the test images:
 
@@ -466,7 +512,7 @@ plt.show()
 # %%
 def unit_activity(model, images):
     """Variance across images of each unit's posterior mean, shape (d,)."""
-    return np.var(model.posterior(images).mean().numpy(), axis=0)
+    return np.var(model.encode(images)[0].numpy(), axis=0)
 
 
 activity = unit_activity(vae, test_binary)
@@ -485,8 +531,8 @@ assert 1 <= active_units <= latent_dim, f"expected some active units, got {activ
 # %% [markdown]
 # ## 9. Posterior collapse, $\beta$ and KL warm-up
 #
-# Weight the KL by $\beta$: the loss $\mathbb E_q[-\log p(x \mid z)] + \beta\,\mathrm{KL}$. Every nat of information
-# that $z$ carries about $x$ now costs $\beta$ nats, and there is always a solution that pays nothing:
+# Weight the KL by $\beta$: the loss $\mathbb E_q[-\log p(x \mid z)] + \beta\,\mathrm{KL}$. Every nat of
+# information that $z$ carries about $x$ now costs $\beta$ nats, and there is always a solution that pays nothing:
 # $q(z \mid x) = p(z)$ for every $x$ and a decoder that ignores $z$ (it then models the average image).
 # When the KL term wins, training lands there: **posterior collapse**, KL $\approx 0$, no active units. It
 # happens in practice early in training, when the decoder is still poor (the KL is easy to reduce, the
@@ -494,16 +540,16 @@ assert 1 <= active_units <= latent_dim, f"expected some active units, got {activ
 # ones; Bowman et al., 2016).
 #
 # **KL warm-up** (Bowman et al., 2016; Sønderby et al., 2016) starts at $\beta = 0$ and raises it
-# linearly to 1 over the first epochs (here: step by step, over 3 epochs in FAST mode): the encoder first learns to carry information, then pays for it.
-# We train three short models from the same start: a large $\beta = 50$, plain $\beta = 1$, and warm-up.
+# linearly to 1 over the first epochs (step by step, over `WARMUP_EPOCHS` epochs: 3 in FAST mode): the
+# encoder first learns to carry information, then pays for it. We train three
+# short models from the same start: a large $\beta = 50$, plain $\beta = 1$, and warm-up.
 
 # %%
-short_epochs = config.pick(fast=6, full=20)
 steps_per_epoch = int(np.ceil(len(train_images) / batch_size))
 variants = {
     "beta = 50": (50.0, 0),
     "beta = 1": (1.0, 0),
-    "warm-up to beta = 1": (1.0, config.pick(fast=3, full=10) * steps_per_epoch),
+    "warm-up to beta = 1": (1.0, WARMUP_EPOCHS * steps_per_epoch),
 }
 collapse = {}
 for name, (beta, warmup_steps) in variants.items():
@@ -511,7 +557,7 @@ for name, (beta, warmup_steps) in variants.items():
     model = VAE(latent_dim, beta=beta, warmup_steps=warmup_steps)
     compile_vae(model)
     print(f"--- {name}")
-    fitted = training.fit(model, train_batches, short_epochs, every=short_epochs)
+    fitted = training.fit(model, train_batches, SHORT_EPOCHS, every=SHORT_EPOCHS)
     metrics = model.evaluate(test_batches, verbose=0, return_dict=True)
     collapse[name] = {
         "kl_history": fitted.history["kl"],
@@ -520,7 +566,8 @@ for name, (beta, warmup_steps) in variants.items():
         "active": int(np.sum(unit_activity(model, test_binary) > 1e-2)),
     }
     print(
-        f"test KL {metrics['kl']:.3f} nats, test ELBO {-metrics['neg_elbo']:.2f}, active units {collapse[name]['active']}"
+        f"test KL {metrics['kl']:.3f} nats, test ELBO {-metrics['neg_elbo']:.2f}, "
+        f"active units {collapse[name]['active']}"
     )
 
 # %% [markdown]
@@ -530,10 +577,12 @@ for name, (beta, warmup_steps) in variants.items():
 # %%
 kl_collapsed, kl_warmup = collapse["beta = 50"]["test_kl"], collapse["warm-up to beta = 1"]["test_kl"]
 assert kl_collapsed < 0.5 and collapse["beta = 50"]["active"] <= 1, (
-    f"expected a collapsed posterior (KL < 0.5 nats, at most 1 active unit), got KL {kl_collapsed:.3f} and {collapse['beta = 50']['active']} units"
+    "expected a collapsed posterior (KL < 0.5 nats, at most 1 active unit), "
+    f"got KL {kl_collapsed:.3f} and {collapse['beta = 50']['active']} units"
 )
 assert kl_warmup > 5 and collapse["warm-up to beta = 1"]["active"] >= 5, (
-    f"expected warm-up to keep KL > 5 nats and >= 5 active units, got KL {kl_warmup:.3f} and {collapse['warm-up to beta = 1']['active']} units"
+    "expected warm-up to keep KL > 5 nats and >= 5 active units, "
+    f"got KL {kl_warmup:.3f} and {collapse['warm-up to beta = 1']['active']} units"
 )
 fig, ax = plt.subplots()
 for (name, result), color in zip(
@@ -570,15 +619,19 @@ keras.utils.set_random_seed(config.seed())
 vae2 = VAE(latent_dim=2)
 compile_vae(vae2)
 vae2(x_batch)
-history2 = training.fit(vae2, train_batches, config.pick(fast=8, full=50), validation_data=test_batches)
-means2 = vae2.posterior(test_binary).mean().numpy()
+history2 = training.fit(vae2, train_batches, EPOCHS_2D, validation_data=test_batches)
+means2 = vae2.encode(test_binary)[0].numpy()
 print(f"2-D VAE: test ELBO {-history2.history['val_neg_elbo'][-1]:.2f} nats")
 assert -history2.history["val_neg_elbo"][-1] < test_elbo, "expected the 2-D VAE's ELBO below the 32-D one's"
 
+# %% [markdown]
+# The manifold: decode a $15 \times 15$ grid of $z$ values once; the widget marks a point on it.
+
+# %%
 n_grid, z_max = 15, 3.0
 grid_values = np.linspace(-z_max, z_max, n_grid)
 grid_z = np.array([[z1, z2] for z2 in grid_values[::-1] for z1 in grid_values], dtype="float32")
-tiles = tf.sigmoid(vae2.decoder(grid_z)).numpy().reshape(n_grid, n_grid, 28, 28)
+tiles = tf.sigmoid(vae2.decode(grid_z)).numpy().reshape(n_grid, n_grid, 28, 28)
 manifold = tiles.transpose(0, 2, 1, 3).reshape(n_grid * 28, n_grid * 28)
 
 
@@ -597,7 +650,7 @@ def draw(z1, z2):
     axes[1].plot(z1, z2, "r*", markersize=14)
     axes[1].set_title("decoded grid of z")
     axes[1].grid(False)
-    image = tf.sigmoid(vae2.decoder(np.array([[z1, z2]], dtype="float32"))).numpy().reshape(28, 28)
+    image = tf.sigmoid(vae2.decode(np.array([[z1, z2]], dtype="float32"))).numpy().reshape(28, 28)
     axes[2].imshow(image, cmap="gray_r", vmin=0, vmax=1)
     axes[2].set_title(f"z = ({z1:.2f}, {z2:.2f})")
     axes[2].axis("off")
@@ -608,8 +661,8 @@ def draw(z1, z2):
 
 widgets.explore(
     draw,
-    z1=FloatSlider(value=0.0, min=-z_max, max=z_max, step=0.1, description="z1", continuous_update=False),
-    z2=FloatSlider(value=0.0, min=-z_max, max=z_max, step=0.1, description="z2", continuous_update=False),
+    z1=widgets.slider(0.0, -z_max, z_max, 0.1, "z1"),
+    z2=widgets.slider(0.0, -z_max, z_max, 0.1, "z2"),
 )
 
 # %% [markdown]
@@ -627,7 +680,7 @@ RESULTS = {
     "epochs_run": int(epochs_run),
     "train_seconds": round(float(train_seconds), 1),
     "test_elbo": round(float(test_elbo), 3),
-    "iwae_k": int(iwae_k),
+    "iwae_k": int(IWAE_K),
     "iwae_n": int(iwae_n),
     "test_log_likelihood": round(test_log_likelihood, 3),
     "active_units": int(active_units),
@@ -642,17 +695,18 @@ print(RESULTS)
 # %% [markdown]
 # ## Summary
 #
-# - A VAE amortises inference: an encoder outputs $\mu_\phi(x)$ and $\log\sigma^2_\phi(x)$ of $q_\phi(z \mid x)$, a
-#   decoder outputs the logits of $p_\theta(x \mid z)$, and both maximise the ELBO
+# - A VAE amortises inference: an encoder outputs $\mu_\phi(x)$ and $\log\sigma^2_\phi(x)$ of
+#   $q_\phi(z \mid x)$, a decoder outputs the logits of $p_\theta(x \mid z)$, and both maximise the ELBO
 #   $\mathbb E_q[\log p_\theta(x \mid z)] - \mathrm{KL}(q_\phi(z \mid x)\,\|\,p(z))$.
 # - The negative ELBO is reconstruction (Bernoulli log-likelihood from logits, summed over pixels) plus the
-#   closed-form KL $\tfrac12\sum_j(\sigma_j^2 + \mu_j^2 - 1 - \log\sigma_j^2)$; a Monte Carlo KL agrees, with variance.
+#   closed-form KL $\tfrac12\sum_j(\sigma_j^2 + \mu_j^2 - 1 - \log\sigma_j^2)$; a Monte Carlo KL agrees, with
+#   variance.
 # - $z = \mu + \sigma \odot \varepsilon$ makes the sample differentiable: without it the encoder gets no
 #   reconstruction gradient.
-# - Evaluate with the importance-weighted $\mathcal L_k$ (log-sum-exp of log-weights minus $\log k$, in chunks):
-#   it is above the ELBO and rises with $k$ towards $\log p_\theta(x)$.
-# - Active units ($\operatorname{Cov}_x \mathbb E_q[z_j] > 0.01$) measure how much of $z$ is used. Too strong a KL
-#   (large $\beta$, a strong decoder, an early poor decoder) collapses the posterior to the prior; KL
+# - Evaluate with the importance-weighted $\mathcal L_k$ (log-sum-exp of log-weights minus $\log k$, in
+#   chunks): it is above the ELBO and rises with $k$ towards $\log p_\theta(x)$.
+# - Active units ($\operatorname{Cov}_x \mathbb E_q[z_j] > 0.01$) measure how much of $z$ is used. Too strong a
+#   KL (large $\beta$, a strong decoder, an early poor decoder) collapses the posterior to the prior; KL
 #   warm-up avoids it.
 #
 # ## References
