@@ -36,9 +36,11 @@ tfd = tfp.distributions
 # A CVAE models images $x$ given their label $y \in \{0, \dots, C-1\}$:
 #
 # $$p(z \mid y) = \mathcal N\big(\mu_p(y), \operatorname{diag} e^{v_p(y)}\big), \qquad
-# p(x \mid z, y) = \prod_{i=1}^{D} \mathrm{Bernoulli}\big(x_i;\ \operatorname{sigmoid}(\ell_i)\big),\ \ \ell = \mathrm{decoder}([z, \mathrm{onehot}(y)]),$$
+# p(x \mid z, y) = \prod_{i=1}^{D} \mathrm{Bernoulli}\big(x_i;\ \operatorname{sigmoid}(\ell_i)\big),
+# \ \ \ell = \mathrm{decoder}([z, \mathrm{onehot}(y)]),$$
 #
-# $$q(z \mid x, y) = \mathcal N\big(\mu_q, \operatorname{diag} e^{v_q}\big),\ \ (\mu_q, v_q) = \mathrm{encoder}([x, \mathrm{onehot}(y)]),$$
+# $$q(z \mid x, y) = \mathcal N\big(\mu_q, \operatorname{diag} e^{v_q}\big),
+# \ \ (\mu_q, v_q) = \mathrm{encoder}([x, \mathrm{onehot}(y)]),$$
 #
 # trained on the per-example negative ELBO
 # $-\mathrm{ELBO}(x, y) = -\mathbb E_q[\log p(x \mid z, y)] + \mathrm{KL}\big(q(z \mid x, y)\,\|\,p(z \mid y)\big)$.
@@ -50,9 +52,11 @@ tfd = tfp.distributions
 # %% [markdown]
 # ## Exercise 1 — the KL between two diagonal Gaussians (4 points)
 #
-# For $q = \mathcal N(\mu_q, \operatorname{diag}\sigma_q^2)$ and $p = \mathcal N(\mu_p, \operatorname{diag}\sigma_p^2)$ in $d$ dimensions,
+# For $q = \mathcal N(\mu_q, \operatorname{diag}\sigma_q^2)$ and
+# $p = \mathcal N(\mu_p, \operatorname{diag}\sigma_p^2)$ in $d$ dimensions,
 #
-# $$\mathrm{KL}(q\,\|\,p) = \frac12 \sum_{j=1}^{d}\Big[\frac{\sigma_{q,j}^2 + (\mu_{q,j} - \mu_{p,j})^2}{\sigma_{p,j}^2} - 1
+# $$\mathrm{KL}(q\,\|\,p)
+# = \frac12 \sum_{j=1}^{d}\Big[\frac{\sigma_{q,j}^2 + (\mu_{q,j} - \mu_{p,j})^2}{\sigma_{p,j}^2} - 1
 # + \log\sigma_{p,j}^2 - \log\sigma_{q,j}^2\Big].$$
 #
 # You get log-variances $v = \log\sigma^2$, not standard deviations. Return one KL per example (sum over the
@@ -300,7 +304,8 @@ checks.assert_true(
 _mean, _log_var = (checks.as_array(v, "ConditionalPrior") for v in _out)
 checks.assert_true(
     _mean.shape == (4, 3) and _log_var.shape == (4, 3),
-    f"for 4 one-hot labels and latent_dim = 3, mean and log_var should have shape (4, 3); got {_mean.shape} and {_log_var.shape}.",
+    "for 4 one-hot labels and latent_dim = 3, mean and log_var should have shape (4, 3); "
+    f"got {_mean.shape} and {_log_var.shape}.",
 )
 checks.assert_true(
     len(_prior.trainable_variables) > 0, "ConditionalPrior has no trainable variables: create Dense layers in __init__."
@@ -345,7 +350,8 @@ checks.assert_true(
 )
 checks.assert_true(
     np.abs(_v - _tv).max() < 0.1,
-    f"after fitting 4 class-specific log-variances (some negative), the log_vars are off by up to {np.abs(_v - _tv).max():.3f}. "
+    "after fitting 4 class-specific log-variances (some negative), the log_vars are off by up to "
+    f"{np.abs(_v - _tv).max():.3f}. "
     + (
         "They are never negative: a log-variance needs no positive activation (no exp, softplus or relu)."
         if _v.min() >= 0
@@ -376,7 +382,8 @@ checks.assert_true(
 _count = sum(int(np.prod(w.shape)) for w in _prior.trainable_variables)
 checks.assert_true(
     _count == 10 * 32 + 32 + 32 * 10 + 10,
-    f"ConditionalPrior(10, 5, hidden=32) should have {10 * 32 + 32 + 32 * 10 + 10} parameters (10 -> 32 ReLU -> 2 * 5); got {_count}.",
+    f"ConditionalPrior(10, 5, hidden=32) should have {10 * 32 + 32 + 32 * 10 + 10} parameters "
+    f"(10 -> 32 ReLU -> 2 * 5); got {_count}.",
 )
 _tm = np.random.default_rng(63).normal(size=(10, 5)).astype(np.float32) * 2
 _tv = np.random.default_rng(64).normal(size=(10, 5)).astype(np.float32)
@@ -395,7 +402,8 @@ checks.assert_true(
 # Per example, the negative ELBO is a reconstruction term plus the KL to the **conditional** prior:
 #
 # $$\text{recon} = -\sum_{i=1}^{D} \log \mathrm{Bernoulli}\big(x_i;\ \operatorname{sigmoid}(\ell_i)\big), \qquad
-# \text{kl} = \mathrm{KL}\big(\mathcal N(\mu_q, e^{v_q})\,\|\,\mathcal N(\mu_p, e^{v_p})\big), \qquad \text{neg\_elbo} = \text{recon} + \text{kl}.$$
+# \text{kl} = \mathrm{KL}\big(\mathcal N(\mu_q, e^{v_q})\,\|\,\mathcal N(\mu_p, e^{v_p})\big), \qquad
+# \text{neg\_elbo} = \text{recon} + \text{kl}.$$
 #
 # `tfd.Bernoulli(logits=...)` gives the log-probabilities stably (or
 # `tf.nn.sigmoid_cross_entropy_with_logits`). Sum over pixels: the likelihood of an image is a product over
@@ -544,13 +552,10 @@ class FixedPrior:
         return zeros, zeros
 
 
-def make_mlp(inputs, hidden, outputs):
-    """A ReLU MLP: inputs -> hidden sizes -> outputs (linear)."""
-    return keras.Sequential(
-        [keras.Input((inputs,))]
-        + [keras.layers.Dense(h, activation="relu") for h in hidden]
-        + [keras.layers.Dense(outputs)]
-    )
+def mlp(sizes, out, name=None):
+    """A ReLU MLP from sizes[0] inputs through the hidden sizes to `out` linear outputs."""
+    hidden = [keras.Input((sizes[0],))] + [keras.layers.Dense(h, activation="relu") for h in sizes[1:]]
+    return keras.Sequential([*hidden, keras.layers.Dense(out)], name=name)
 
 
 class CVAEParts(keras.Model):
@@ -559,8 +564,8 @@ class CVAEParts(keras.Model):
     def __init__(self, data_dim, num_classes, latent_dim, hidden, prior):
         super().__init__()
         self.num_classes, self.latent_dim = num_classes, latent_dim
-        self.encoder = make_mlp(data_dim + num_classes, hidden, 2 * latent_dim)
-        self.decoder = make_mlp(latent_dim + num_classes, hidden[::-1], data_dim)
+        self.encoder = mlp([data_dim + num_classes, *hidden], 2 * latent_dim, "encoder")
+        self.decoder = mlp([latent_dim + num_classes, *hidden[::-1]], data_dim, "decoder")
         self.prior = prior
 
 
@@ -717,8 +722,8 @@ finally:
 #
 # To draw `n` images of class `y`: evaluate the prior at $\mathrm{onehot}(y)$ (for all `n` rows), sample
 # $z = \mu_p + e^{v_p / 2} \odot \varepsilon$ with a **different** $\varepsilon$ for each image, decode
-# $[z, \mathrm{onehot}(y)]$ and return the Bernoulli means $\operatorname{sigmoid}(\text{logits})$: pixel probabilities in
-# $[0, 1]$, which look better than binary samples. Draw the noise from `seed`, e.g.
+# $[z, \mathrm{onehot}(y)]$ and return the Bernoulli means $\operatorname{sigmoid}(\text{logits})$: pixel
+# probabilities in $[0, 1]$, which look better than binary samples. Draw the noise from `seed`, e.g.
 # `tf.random.stateless_normal([n, d], seed=[seed, 0])`: the same seed gives the same images. Sample from the
 # model's own prior, whatever it is (learned or fixed).
 
@@ -779,7 +784,8 @@ def _latents(images, offsets, y, what):
     checks.assert_true(p.ndim == 2, f"{what} should return an array of shape (n, D); got shape {p.shape}.")
     checks.assert_true(
         p.min() >= 0 and p.max() <= 1,
-        f"{what} returned values outside [0, 1] (from {p.min():.3g} to {p.max():.3g}): return sigmoid(logits), not the logits.",
+        f"{what} returned values outside [0, 1] (from {p.min():.3g} to {p.max():.3g}): "
+        "return sigmoid(logits), not the logits.",
     )
     p = np.clip(p, 1e-6, 1 - 1e-6)
     return np.log(p) - np.log1p(-p) - offsets[y]
@@ -815,7 +821,8 @@ def _check(means, log_vars, offsets, y, n, seed, what):
     ratio = z.std(axis=0) / std
     checks.assert_true(
         np.all(np.abs(ratio - 1) < 0.15),
-        f"{what}: the standard deviation of z should be exp(log_var / 2) = {np.round(std, 3)}; got {np.round(z.std(axis=0), 3)}."
+        f"{what}: the standard deviation of z should be exp(log_var / 2) = {np.round(std, 3)}; "
+        f"got {np.round(z.std(axis=0), 3)}."
         + (
             " That is exp(log_var): the standard deviation is exp(log_var / 2)."
             if np.allclose(z.std(axis=0), std**2, rtol=0.15)
@@ -884,17 +891,26 @@ class CVAE(CVAEParts):
         x, y = inputs
         return cvae_forward(self, x, y, tf.zeros([tf.shape(x)[0], self.latent_dim]))[0]
 
+    def loss_terms(self, x, y):
+        """Per-example (reconstruction, KL), with one reparameterised sample of z."""
+        outputs = cvae_forward(self, x, y, self.noise.normal([tf.shape(x)[0], self.latent_dim]))
+        _, recon, kl = cvae_negative_elbo(x, *outputs)
+        return recon, kl
+
+    def track(self, recon, kl):
+        """Update the trackers with the per-example terms (neg_elbo = recon + kl); returns their means."""
+        for tracker, value in zip(self.trackers, (recon + kl, recon, kl)):
+            tracker.update_state(value)
+        return {t.name: t.result() for t in self.trackers}
+
     def train_step(self, batch):
         x, y = batch
         with tf.GradientTape() as tape:
-            outputs = cvae_forward(self, x, y, self.noise.normal([tf.shape(x)[0], self.latent_dim]))
-            values = cvae_negative_elbo(x, *outputs)
-            loss = tf.reduce_mean(values[0])
+            recon, kl = self.loss_terms(x, y)
+            loss = tf.reduce_mean(recon + kl)
         grads = tape.gradient(loss, self.trainable_variables)
         self.optimizer.apply_gradients(zip(grads, self.trainable_variables))
-        for tracker, value in zip(self.trackers, values):
-            tracker.update_state(value)
-        return {t.name: t.result() for t in self.trackers}
+        return self.track(recon, kl)
 
 
 mnist = data.load("mnist")
@@ -928,12 +944,14 @@ plt.show()
 
 # %% written prior points=3
 # ### BEGIN SOLUTION
-# **Model answer.** (a) With equal means and $r = \sigma_q^2/\sigma_p^2$, $\mathrm{KL}(q\,\|\,p) = \tfrac12(r - 1 - \ln r)$ and
-# $\mathrm{KL}(p\,\|\,q) = \tfrac12(1/r - 1 + \ln r)$. For a narrow $q$ ($r \to 0$) the first grows only like
+# **Model answer.** (a) With equal means and $r = \sigma_q^2/\sigma_p^2$,
+# $\mathrm{KL}(q\,\|\,p) = \tfrac12(r - 1 - \ln r)$ and $\mathrm{KL}(p\,\|\,q) = \tfrac12(1/r - 1 + \ln r)$.
+# For a narrow $q$ ($r \to 0$) the first grows only like
 # $\tfrac12\ln(1/r)$, the second like $1/(2r)$: the reverse direction punishes a $q$ that misses mass of $p$ far
 # more. The loss uses $\mathrm{KL}(q\,\|\,p)$ because it comes from the ELBO,
-# $\mathbb E_q[\log p(x \mid z, y)] - \mathrm{KL}(q\,\|\,p)$, an expectation under $q$ that we can estimate with samples of
-# $q$ (and $\log p(x \mid y) = \mathrm{ELBO} + \mathrm{KL}(q\,\|\,p(z \mid x, y))$ holds only in this direction).
+# $\mathbb E_q[\log p(x \mid z, y)] - \mathrm{KL}(q\,\|\,p)$, an expectation under $q$ that we can estimate with
+# samples of $q$ (and $\log p(x \mid y) = \mathrm{ELBO} + \mathrm{KL}(q\,\|\,p(z \mid x, y))$ holds only in this
+# direction).
 # (b) A learned prior helps when the classes use different regions of $z$: when the decoder relies on $z$
 # for the class (early in training, a weak use of $y$), sampling $\mathcal N(0, I)$ gives codes of the wrong class,
 # while $p(z \mid y)$ samples the class's own region; it also lowers the KL (better ELBO), since $\mathcal N(0, I)$

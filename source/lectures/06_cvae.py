@@ -31,7 +31,6 @@ import matplotlib.pyplot as plt
 import numpy as np
 import tensorflow as tf
 import tensorflow_probability as tfp
-from ipywidgets import Dropdown, IntSlider
 
 from dgm import config, data, plotting, training, widgets
 
@@ -39,6 +38,20 @@ tfd = tfp.distributions
 plotting.style()
 rng = np.random.default_rng(config.seed())
 print(f"mode: {config.mode().upper()}")
+
+# %% [markdown]
+# ## Settings
+#
+# Every number that differs between FAST mode (a quick check, a few minutes on a CPU) and FULL mode (the
+# real run) is set here; the rest of the notebook uses these names.
+
+# %%
+GPU = bool(tf.config.list_physical_devices("GPU"))
+CLASSIFIER_EPOCHS = config.pick(fast=6, full=8)  # epochs of the digit classifier that judges the samples
+CLASSIFIER_FLOOR = config.pick(fast=0.85, full=0.96)  # the test accuracy that the classifier must exceed
+EPOCHS = config.pick(fast=18, full=60)  # epochs of each CVAE, learned and fixed prior (section 6)
+IWAE_K = config.pick(fast=100, full=5000)  # importance samples per image for L_k (section 9)
+IWAE_N = config.pick(fast=200, full=None if GPU else 1000)  # test images for L_k (None: the whole test set)
 
 # %% [markdown]
 # ## 1. From $p(x)$ to $p(x \mid y)$
@@ -53,7 +66,8 @@ print(f"mode: {config.mode().upper()}")
 # from $[z, \mathrm{onehot}(y)]$) and the **encoder** $q_\phi(z \mid x, y)$ (mean and log-variance from
 # $[x, \mathrm{onehot}(y)]$). Unit 03's derivation goes through with every density conditioned on $y$:
 #
-# $$\log p_\theta(x \mid y) \;\ge\; \mathrm{ELBO}(x, y) = \mathbb E_{q_\phi(z \mid x, y)}\big[\log p_\theta(x \mid z, y)\big]
+# $$\log p_\theta(x \mid y) \;\ge\; \mathrm{ELBO}(x, y)
+# = \mathbb E_{q_\phi(z \mid x, y)}\big[\log p_\theta(x \mid z, y)\big]
 # - \mathrm{KL}\big(q_\phi(z \mid x, y)\,\big\|\,p_\psi(z \mid y)\big),$$
 #
 # with the gap $\mathrm{KL}(q_\phi(z \mid x, y)\,\|\,p(z \mid x, y))$. Why condition the encoder too? The label
@@ -68,14 +82,20 @@ print(f"mode: {config.mode().upper()}")
 # ## 2. The KL between two diagonal Gaussians
 #
 # With a learned prior the regulariser is a KL between two diagonal Gaussians,
-# $q = \mathcal N(\mu_q, \operatorname{diag}\sigma_q^2)$ and $p = \mathcal N(\mu_p, \operatorname{diag}\sigma_p^2)$. The general
-# Gaussian formula $\tfrac12[\operatorname{tr}(\Sigma_p^{-1}\Sigma_q) + (\mu_p - \mu_q)^\top\Sigma_p^{-1}(\mu_p - \mu_q) - k
-# + \ln(\det\Sigma_p / \det\Sigma_q)]$ splits over the independent coordinates:
+# $q = \mathcal N(\mu_q, \operatorname{diag}\sigma_q^2)$ and $p = \mathcal N(\mu_p, \operatorname{diag}\sigma_p^2)$. The
+# general Gaussian formula
 #
-# $$\mathrm{KL}(q\,\|\,p) = \frac12 \sum_{j=1}^{k}\Big[\frac{\sigma_{q,j}^2 + (\mu_{q,j} - \mu_{p,j})^2}{\sigma_{p,j}^2} - 1
+# $$\tfrac12\big[\operatorname{tr}(\Sigma_p^{-1}\Sigma_q) + (\mu_p - \mu_q)^\top\Sigma_p^{-1}(\mu_p - \mu_q) - k
+# + \ln(\det\Sigma_p / \det\Sigma_q)\big]$$
+#
+# splits over the independent coordinates:
+#
+# $$\mathrm{KL}(q\,\|\,p)
+# = \frac12 \sum_{j=1}^{k}\Big[\frac{\sigma_{q,j}^2 + (\mu_{q,j} - \mu_{p,j})^2}{\sigma_{p,j}^2} - 1
 # + \log\sigma_{p,j}^2 - \log\sigma_{q,j}^2\Big].$$
 #
-# With $\mu_p = 0$, $\sigma_p = 1$ it is the VAE's $\tfrac12\sum_j(\sigma_{q,j}^2 + \mu_{q,j}^2 - 1 - \log\sigma_{q,j}^2)$.
+# With $\mu_p = 0$, $\sigma_p = 1$ it is the VAE's
+# $\tfrac12\sum_j(\sigma_{q,j}^2 + \mu_{q,j}^2 - 1 - \log\sigma_{q,j}^2)$.
 # Networks output log-variances, so everything is written in $\log\sigma^2$. Check: the formula against
 # `tfd.kl_divergence` on random batches, its special case, and the asymmetry
 # $\mathrm{KL}(q\,\|\,p) \ne \mathrm{KL}(p\,\|\,q)$.
@@ -150,16 +170,13 @@ classifier.compile(
     loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
     metrics=["accuracy"],
 )
-classifier_epochs = config.pick(fast=6, full=8)
 classifier_batches = (
     tf.data.Dataset.from_tensor_slices((x_train, y_train)).shuffle(len(x_train), seed=config.seed()).batch(128)
 )
-training.fit(classifier, classifier_batches, epochs=classifier_epochs)
+training.fit(classifier, classifier_batches, epochs=CLASSIFIER_EPOCHS)
 classifier_accuracy = float(np.mean(np.argmax(classifier.predict(x_test, verbose=0), axis=1) == y_test))
 print(f"classifier test accuracy: {classifier_accuracy:.3f}")
-assert classifier_accuracy > config.pick(fast=0.85, full=0.96), (
-    f"expected a usable classifier, got accuracy {classifier_accuracy:.3f}"
-)
+assert classifier_accuracy > CLASSIFIER_FLOOR, f"expected a usable classifier, got accuracy {classifier_accuracy:.3f}"
 
 
 def recognised(images):
@@ -170,11 +187,13 @@ def recognised(images):
 # %% [markdown]
 # ## 5. The model
 #
-# One Keras 3 model class holds the three networks. `call` returns tensors (the decoder's logits); the
-# loss is built from TFP distributions inside `train_step` and `test_step`: a Bernoulli likelihood with
-# logits, summed over the 784 pixels, and the analytic KL between the diagonal Gaussians $q(z \mid x, y)$
-# and $p(z \mid y)$ from `tfd.kl_divergence`. With `learned_prior=False` the prior is $\mathcal N(0, I)$ for every
-# class and the same code gives the classic CVAE.
+# A Keras 3 model class, `CVAEBase`, holds the three networks (each built by `mlp`); `CVAE` adds the training
+# step. `encode` returns the mean and log-variance of $q(z \mid x, y)$, `decode` the logits, and `call`
+# returns tensors (the decoder's logits). `loss_terms` builds the loss from TFP distributions: a Bernoulli
+# likelihood with logits, summed over the 784 pixels, and the analytic KL between the diagonal Gaussians
+# $q(z \mid x, y)$ and $p(z \mid y)$ from `tfd.kl_divergence`; `train_step` and `test_step` use it. With
+# `learned_prior=False` the prior is $\mathcal N(0, I)$ for every class and the same code gives the classic
+# CVAE.
 #
 # Sizes: encoder $784 + 10 \to 512 \to 256 \to 2 \times 32$, decoder $32 + 10 \to 256 \to 512 \to 784$, prior
 # $10 \to 64 \to 2 \times 32$.
@@ -187,7 +206,12 @@ def mlp(sizes, out, name):
     return keras.Sequential([*layers, keras.layers.Dense(out)], name=name)
 
 
-class CVAE(keras.Model):
+# %% [markdown]
+# The model: its three networks, its distributions and the two terms of the loss.
+
+
+# %%
+class CVAEBase(keras.Model):
     """A conditional VAE on flattened binary images, with a fixed N(0, I) or a learned p(z | y)."""
 
     def __init__(self, latent_dim=32, num_classes=10, data_dim=784, learned_prior=True, **kwargs):
@@ -202,9 +226,14 @@ class CVAE(keras.Model):
     def metrics(self):
         return list(self.trackers.values())
 
+    def encode(self, x, y_onehot):
+        """(mean, log_var) of q(z | x, y), each of shape (N, latent_dim)."""
+        mean, log_var = tf.split(self.encoder(tf.concat([x, y_onehot], axis=-1)), 2, axis=-1)
+        return mean, log_var
+
     def posterior(self, x, y_onehot):
         """q(z | x, y) as a diagonal Gaussian."""
-        mean, log_var = tf.split(self.encoder(tf.concat([x, y_onehot], axis=-1)), 2, axis=-1)
+        mean, log_var = self.encode(x, y_onehot)
         return tfd.MultivariateNormalDiag(mean, tf.exp(0.5 * log_var))
 
     def prior(self, y_onehot):
@@ -221,34 +250,43 @@ class CVAE(keras.Model):
 
     def call(self, inputs):
         x, y_onehot = inputs
-        q = self.posterior(x, y_onehot)
-        return self.decode(q.mean(), y_onehot)
+        return self.decode(self.encode(x, y_onehot)[0], y_onehot)
 
-    def terms(self, x, y_onehot):
-        """Per-example (negative ELBO, reconstruction, KL) with one reparameterised sample of q."""
+    def loss_terms(self, x, y_onehot):
+        """Per-example (reconstruction, KL), each of shape (N,), with one reparameterised sample of q."""
         q, p = self.posterior(x, y_onehot), self.prior(y_onehot)
         z = q.sample()  # reparameterised: mean + std * eps, so gradients reach the encoder
         recon = -tfd.Independent(tfd.Bernoulli(logits=self.decode(z, y_onehot)), 1).log_prob(x)
-        kl = tfd.kl_divergence(q, p)
-        return recon + kl, recon, kl
+        return recon, tfd.kl_divergence(q, p)
 
-    def _track(self, values):
-        for name, value in zip(("neg_elbo", "recon", "kl"), values):
+
+# %% [markdown]
+# Its training: `track` updates the metrics (the negative ELBO is reconstruction + KL), and `train_step`
+# takes one gradient step on the batch mean of the negative ELBO.
+
+
+# %%
+class CVAE(CVAEBase):
+    """CVAEBase trained on the negative ELBO."""
+
+    def track(self, recon, kl):
+        """Update the metrics with the per-example terms; returns their running means."""
+        for name, value in zip(("neg_elbo", "recon", "kl"), (recon + kl, recon, kl)):
             self.trackers[name].update_state(value)
         return {name: t.result() for name, t in self.trackers.items()}
 
     def train_step(self, batch):
         x, y_onehot = batch
         with tf.GradientTape() as tape:
-            values = self.terms(x, y_onehot)
-            loss = tf.reduce_mean(values[0])
+            recon, kl = self.loss_terms(x, y_onehot)
+            loss = tf.reduce_mean(recon + kl)
         grads = tape.gradient(loss, self.trainable_variables)
         self.optimizer.apply_gradients(zip(grads, self.trainable_variables))
-        return self._track(values)
+        return self.track(recon, kl)
 
     def test_step(self, batch):
         x, y_onehot = batch
-        return self._track(self.terms(x, y_onehot))
+        return self.track(*self.loss_terms(x, y_onehot))
 
 
 # %% [markdown]
@@ -274,7 +312,8 @@ bernoulli_by_hand = np.sum(x_probe.numpy() * lg - np.logaddexp(0, lg), axis=-1) 
 bernoulli_tfp = tfd.Independent(tfd.Bernoulli(logits=lg), 1).log_prob(x_probe).numpy()
 assert np.allclose(bernoulli_by_hand, bernoulli_tfp, rtol=1e-5), f"expected {bernoulli_tfp}, got {bernoulli_by_hand}"
 print(
-    f"untrained: KL {kl_tfp.mean():.3f} nats, log p(x | z, y) {bernoulli_tfp.mean():.1f} nats (about 784 log 2 = {784 * np.log(2):.1f})"
+    f"untrained: KL {kl_tfp.mean():.3f} nats, log p(x | z, y) {bernoulli_tfp.mean():.1f} nats "
+    f"(about 784 log 2 = {784 * np.log(2):.1f})"
 )
 probe.summary(line_length=90)
 
@@ -286,7 +325,6 @@ probe.summary(line_length=90)
 # trains on 60 000 images (a few minutes on a GPU).
 
 # %%
-epochs = config.pick(fast=18, full=60)
 models, histories, seconds = {}, {}, {}
 for name, learned in [("learned prior", True), ("fixed prior", False)]:
     keras.utils.set_random_seed(config.seed())
@@ -295,7 +333,7 @@ for name, learned in [("learned prior", True), ("fixed prior", False)]:
     model.compile(optimizer=keras.optimizers.Adam(1e-3))
     print(f"--- {name} ---")
     start = time.perf_counter()
-    histories[name] = training.fit(model, train_batches, epochs=epochs, validation_data=test_batches)
+    histories[name] = training.fit(model, train_batches, epochs=EPOCHS, validation_data=test_batches)
     seconds[name] = time.perf_counter() - start
     models[name] = model
 cvae, cvae_fixed = models["learned prior"], models["fixed prior"]
@@ -423,19 +461,19 @@ for name in models:
 # Which prior is better? First the bound: the mean test ELBO of $\log p(x \mid y)$ (one posterior sample per
 # image, on the fixed binarisation of the test set). Then a tighter estimate of $\log p(x \mid y)$ itself, the
 # importance-weighted bound of unit 03,
-# $\mathcal L_k = \log \frac1k \sum_{i=1}^k \frac{p(x \mid z_i, y)\, p(z_i \mid y)}{q(z_i \mid x, y)}$, $z_i \sim q(z \mid x, y)$,
-# which is at least the ELBO and rises towards $\log p(x \mid y)$ as $k$ grows.
+# $\mathcal L_k = \log \frac1k \sum_{i=1}^k \frac{p(x \mid z_i, y)\, p(z_i \mid y)}{q(z_i \mid x, y)}$,
+# $z_i \sim q(z \mid x, y)$, which is at least the ELBO and rises towards $\log p(x \mid y)$ as $k$ grows.
 
 
 # %%
 def test_elbo_of(model):
     """Mean ELBO of log p(x | y) over the binarised test set (nats per image)."""
     keras.utils.set_random_seed(config.seed() + 7)
-    values = [model.terms(x, y)[0].numpy() for x, y in test_batches]
+    values = [sum(model.loss_terms(x, y)).numpy() for x, y in test_batches]
     return -float(np.mean(np.concatenate(values)))
 
 
-def importance_log_likelihood(model, x, y_onehot, k, seed):
+def importance_sampled_log_likelihood(model, x, y_onehot, k, seed):
     """L_k per image for binary images x (N, 784), with k samples of q(z | x, y) each."""
     out, chunk = [], max(1, 50_000 // k)  # images per chunk: about 50 000 decoder rows at a time
     for start in range(0, len(x), chunk):
@@ -450,18 +488,22 @@ def importance_log_likelihood(model, x, y_onehot, k, seed):
     return np.concatenate(out)
 
 
+# %% [markdown]
+# Both bounds for both models; $\mathcal L_k$ on the first `IWAE_N` test images.
+
+# %%
 test_elbo, test_elbo_fixed = test_elbo_of(cvae), test_elbo_of(cvae_fixed)
-on_gpu = bool(tf.config.list_physical_devices("GPU"))
-iwae_k = config.pick(fast=100, full=5000)
-iwae_n = config.pick(fast=200, full=len(x_test) if on_gpu else 1000)
-ll_learned = importance_log_likelihood(cvae, x_test_binary[:iwae_n], onehot_test[:iwae_n], iwae_k, seed=11)
-ll_fixed = importance_log_likelihood(cvae_fixed, x_test_binary[:iwae_n], onehot_test[:iwae_n], iwae_k, seed=11)
-elbo_same = np.mean(-cvae.terms(tf.constant(x_test_binary[:iwae_n]), tf.constant(onehot_test[:iwae_n]))[0].numpy())
+x_eval, y_eval = x_test_binary[:IWAE_N], onehot_test[:IWAE_N]
+iwae_n = len(x_eval)
+ll_learned = importance_sampled_log_likelihood(cvae, x_eval, y_eval, IWAE_K, seed=11)
+ll_fixed = importance_sampled_log_likelihood(cvae_fixed, x_eval, y_eval, IWAE_K, seed=11)
+elbo_same = np.mean(-sum(cvae.loss_terms(tf.constant(x_eval), tf.constant(y_eval))).numpy())
 test_log_likelihood, test_log_likelihood_fixed = float(ll_learned.mean()), float(ll_fixed.mean())
 ll_se = ll_learned.std() / np.sqrt(iwae_n)
 print(f"test ELBO:   learned prior {test_elbo:.2f}, fixed prior {test_elbo_fixed:.2f} nats")
 print(
-    f"L_{iwae_k} on {iwae_n} images: learned prior {test_log_likelihood:.2f} ± {ll_se:.2f}, fixed prior {test_log_likelihood_fixed:.2f}"
+    f"L_{IWAE_K} on {iwae_n} images: learned prior {test_log_likelihood:.2f} ± {ll_se:.2f}, "
+    f"fixed prior {test_log_likelihood_fixed:.2f}"
 )
 # L_k >= L_1 = ELBO image by image in expectation; on the same images the gap must be clearly positive.
 assert test_log_likelihood > elbo_same, (
@@ -474,10 +516,11 @@ assert test_log_likelihood > elbo_same, (
 # The learned prior gives each digit its own Gaussian. The KL term pulls $p(z \mid y)$ towards the
 # *aggregated posterior* of that class, $\frac1{N_y}\sum_{i: y_i = y} q(z \mid x_i, y)$, so each class's prior
 # covers the codes its images actually use. Left: the prior's means and standard deviations, coordinate by
-# coordinate, for each digit. Right: the decoded prior means, $\operatorname{sigmoid}(\text{decoder}(\mu_\psi(y), y))$, the
-# model's "most typical" digits, against the fixed prior's decoded $z = 0$. Check: the learned per-class
-# priors are different from one another, and matching each class's prior to its aggregated posterior brings
-# the prior's mean closer to the class's mean code than $0$ is.
+# coordinate, for each digit. Right: the decoded prior means,
+# $\operatorname{sigmoid}(\text{decoder}(\mu_\psi(y), y))$, the model's "most typical" digits, against the fixed
+# prior's decoded $z = 0$. Check: the learned per-class priors are different from one another, and matching
+# each class's prior to its aggregated posterior brings the prior's mean closer to the class's mean code
+# than $0$ is.
 
 # %%
 eye = tf.eye(num_classes)
@@ -509,8 +552,12 @@ fig = plotting.image_grid(
 )
 plt.show()
 
+# %% [markdown]
+# The checks: the class priors differ, and each lies nearer its class's mean code than $0$ does.
+
+# %%
 spread = np.linalg.norm(prior_means[:, None] - prior_means[None], axis=-1)[np.triu_indices(10, 1)].min()
-codes = cvae.posterior(tf.constant(x_test_binary), tf.constant(onehot_test)).mean().numpy()
+codes = cvae.encode(tf.constant(x_test_binary), tf.constant(onehot_test))[0].numpy()
 class_means = np.stack([codes[y_test == c].mean(axis=0) for c in range(num_classes)])
 to_prior = np.linalg.norm(class_means - prior_means, axis=1).mean()
 to_zero = np.linalg.norm(class_means, axis=1).mean()
@@ -527,9 +574,10 @@ assert to_prior < to_zero, (
 # class mostly from $z$: the encoder sees $x$, and $x$ shows its class, so $z$ carries it too. A fixed prior
 # then samples $z \sim \mathcal N(0, I)$ whatever $y$ is, and the decoder gets a code from "some digit" together
 # with the label of another. The learned prior gives each class its own region (the means in the figure
-# above differ from class to class), so sampling $p(z \mid y)$ hands the decoder a code of the requested class. The KL term pushes the
-# fixed-prior model to move the class out of $z$ and into $y$, so we expect the gap to narrow with more data
-# and training; the benchmark's 60-second run on full MNIST (`BENCHMARK.md`) shows it narrower than here.
+# above differ from class to class), so sampling $p(z \mid y)$ hands the decoder a code of the requested
+# class. The KL term pushes the fixed-prior model to move the class out of $z$ and into $y$, so we expect
+# the gap to narrow with more data and training; the benchmark's 60-second run on full MNIST
+# (`BENCHMARK.md`) shows it narrower than here.
 # In likelihood, the learned prior cannot be worse *at its optimum*: $\mathcal N(0, I)$ is one of the priors
 # it can represent, and the best Gaussian prior for a class matches the mean and variance of that class's
 # aggregated posterior. (After a finite run, it is an empirical question: the table answers it for this run.)
@@ -554,8 +602,8 @@ def draw(digit, seed, temperature):
 
 widgets.explore(
     draw,
-    digit=Dropdown(options=list(range(10)), value=3, description="digit"),
-    seed=IntSlider(value=0, min=0, max=50, description="seed", continuous_update=False),
+    digit=widgets.choice(list(range(10)), 3, "digit"),
+    seed=widgets.integer(0, 0, 50, "seed"),
     temperature=widgets.slider(1.0, 0.0, 2.0, 0.1, "temperature"),
 )
 
@@ -573,7 +621,7 @@ RESULTS = {
     "recognition_rate_fixed_prior": round(recognition_rate_fixed, 4),
     "test_elbo": round(test_elbo, 3),
     "test_elbo_fixed_prior": round(test_elbo_fixed, 3),
-    "iwae_k": int(iwae_k),
+    "iwae_k": int(IWAE_K),
     "iwae_n": int(iwae_n),
     "test_log_likelihood": round(test_log_likelihood, 3),
     "test_log_likelihood_fixed_prior": round(test_log_likelihood_fixed, 3),
@@ -588,7 +636,8 @@ print(RESULTS)
 #   both take the one-hot label, concatenated to their input, and the ELBO is
 #   $\mathbb E_q[\log p(x \mid z, y)] - \mathrm{KL}(q(z \mid x, y)\,\|\,p(z \mid y))$.
 # - The KL between two diagonal Gaussians is
-#   $\tfrac12\sum_j[(\sigma_{q,j}^2 + (\mu_{q,j} - \mu_{p,j})^2)/\sigma_{p,j}^2 - 1 + \log\sigma_{p,j}^2 - \log\sigma_{q,j}^2]$:
+#   $\tfrac12\sum_j[(\sigma_{q,j}^2 + (\mu_{q,j} - \mu_{p,j})^2)/\sigma_{p,j}^2 - 1
+#   + \log\sigma_{p,j}^2 - \log\sigma_{q,j}^2]$:
 #   asymmetric, and equal to the VAE's formula when $p = \mathcal N(0, I)$.
 # - To generate a digit, sample $z \sim p(z \mid y)$ and decode with the same $y$. Changing $y$ with $z$ fixed
 #   changes the class and keeps the style: the label carries the class, $z$ the rest.

@@ -3,8 +3,11 @@
 Each entry replaces one solution cell (by its nbgrader grade_id) with the code below; the test cell
 named in TESTS must then score 0 (every other test cell must keep full points). The code may use the
 names of the lab's imports cell (keras, plt, np, tf, tfp, tfd, config, data, plotting, training) and of
-its provided cells (FixedPrior, make_mlp, CVAEParts).
+its provided cells (FixedPrior, mlp, CVAEParts). Most entries are edits of the solution (``edit``); full
+code is kept for answers that are structurally different.
 """
+
+from catalogue import Edits
 
 ASSIGNMENT = "lab06_cvae"
 TESTS = {  # solution cell -> the test cell that grades it
@@ -16,57 +19,55 @@ TESTS = {  # solution cell -> the test cell that grades it
     "generate": "test_generate",
 }
 
+edit = Edits(ASSIGNMENT)
+
+# Lines of the solutions, quoted by the edits below.
+RATIO = "ratio = (tf.exp(log_var_q) + tf.square(mean_q - mean_p)) / tf.exp(log_var_p)"
+KL_SUM = "return 0.5 * tf.reduce_sum(ratio - 1.0 + log_var_p - log_var_q, axis=-1)"
+ONEHOT = "tf.one_hot(tf.cast(y, tf.int32), num_classes, dtype=tf.float32)"
+KL = "kl = kl_diag_gaussians(q_mean, q_log_var, p_mean, p_log_var)"
+LOGITS = "tf.convert_to_tensor(logits, tf.float32)"
+DECODE = "model.decoder(condition(z, labels, model.num_classes))"
+EPS = "eps = tf.random.stateless_normal([n, model.latent_dim], seed=[seed, 0])"
+SAMPLE = "z = mean + tf.exp(0.5 * log_var) * eps"
+
 WRONG = {
     "kl_diag_gaussians": {
-        "arguments swapped (KL(p || q))": """
-def kl_diag_gaussians(mean_q, log_var_q, mean_p, log_var_p):
-    mq, vq, mp, vp = (tf.convert_to_tensor(v, tf.float32) for v in (mean_q, log_var_q, mean_p, log_var_p))
-    return 0.5 * tf.reduce_sum((tf.exp(vp) + (mp - mq) ** 2) / tf.exp(vq) - 1.0 + vq - vp, axis=-1)
-""",
-        "log-variance read as a log standard deviation": """
-def kl_diag_gaussians(mean_q, log_var_q, mean_p, log_var_p):
-    mq, sq, mp, sp = (np.asarray(v, np.float64) for v in (mean_q, log_var_q, mean_p, log_var_p))
-    var_q, var_p = np.exp(sq) ** 2, np.exp(sp) ** 2
-    return 0.5 * np.sum((var_q + (mq - mp) ** 2) / var_p - 1.0 + np.log(var_p) - np.log(var_q), axis=-1)
-""",
-        "summed over the batch as well (one number)": """
-def kl_diag_gaussians(mean_q, log_var_q, mean_p, log_var_p):
-    mq, vq, mp, vp = (tf.convert_to_tensor(v, tf.float32) for v in (mean_q, log_var_q, mean_p, log_var_p))
-    return 0.5 * tf.reduce_sum((tf.exp(vq) + (mq - mp) ** 2) / tf.exp(vp) - 1.0 + vp - vq)
-""",
-        "missing the factor 1/2": """
-def kl_diag_gaussians(mean_q, log_var_q, mean_p, log_var_p):
-    mq, vq, mp, vp = (tf.convert_to_tensor(v, tf.float32) for v in (mean_q, log_var_q, mean_p, log_var_p))
-    return tf.reduce_sum((tf.exp(vq) + (mq - mp) ** 2) / tf.exp(vp) - 1.0 + vp - vq, axis=-1)
-""",
-        "variance ratio inverted (sigma_p^2 / sigma_q^2)": """
-def kl_diag_gaussians(mean_q, log_var_q, mean_p, log_var_p):
-    mq, vq, mp, vp = (tf.convert_to_tensor(v, tf.float32) for v in (mean_q, log_var_q, mean_p, log_var_p))
-    return 0.5 * tf.reduce_sum(tf.exp(vp) / tf.exp(vq) + (mq - mp) ** 2 / tf.exp(vp) - 1.0 + vp - vq, axis=-1)
-""",
-        "the KL to N(0, I), ignoring the prior's parameters": """
-def kl_diag_gaussians(mean_q, log_var_q, mean_p, log_var_p):
-    mq, vq = (tf.convert_to_tensor(v, tf.float32) for v in (mean_q, log_var_q))
-    return 0.5 * tf.reduce_sum(tf.exp(vq) + mq**2 - 1.0 - vq, axis=-1)
-""",
+        "arguments swapped (KL(p || q))": edit(
+            "kl_diag_gaussians",
+            {
+                RATIO: "ratio = (tf.exp(log_var_p) + tf.square(mean_p - mean_q)) / tf.exp(log_var_q)",
+                "+ log_var_p - log_var_q": "+ log_var_q - log_var_p",
+            },
+        ),
+        "log-variance read as a log standard deviation": edit(
+            "kl_diag_gaussians",
+            {
+                "tf.exp(log_var_q)": "tf.exp(2.0 * log_var_q)",
+                "tf.exp(log_var_p)": "tf.exp(2.0 * log_var_p)",
+                "+ log_var_p - log_var_q": "+ 2.0 * log_var_p - 2.0 * log_var_q",
+            },
+        ),
+        "summed over the batch as well (one number)": edit("kl_diag_gaussians", {", axis=-1)": ")"}),
+        "missing the factor 1/2": edit("kl_diag_gaussians", {"return 0.5 * ": "return "}),
+        "variance ratio inverted (sigma_p^2 / sigma_q^2)": edit(
+            "kl_diag_gaussians",
+            {RATIO: "ratio = tf.exp(log_var_p) / tf.exp(log_var_q) + tf.square(mean_q - mean_p) / tf.exp(log_var_p)"},
+        ),
+        "the KL to N(0, I), ignoring the prior's parameters": edit(
+            "kl_diag_gaussians",
+            {RATIO: "ratio = tf.exp(log_var_q) + tf.square(mean_q)", "+ log_var_p - log_var_q": "- log_var_q"},
+        ),
     },
     "condition": {
-        "the label appended as a number, not one-hot": """
-def condition(x, y, num_classes):
-    x = tf.cast(x, tf.float32)
-    return tf.concat([x, tf.cast(tf.reshape(y, [-1, 1]), tf.float32)], axis=-1)
-""",
-        "one-hot of a fixed depth 10": """
-def condition(x, y, num_classes):
-    return tf.concat([tf.cast(x, tf.float32), tf.one_hot(tf.cast(y, tf.int32), 10)], axis=-1)
-""",
-        "the label ignored (zeros appended)": """
-def condition(x, y, num_classes):
-    x = tf.cast(x, tf.float32)
-    return tf.concat([x, tf.zeros([tf.shape(x)[0], num_classes])], axis=-1)
-""",
+        "the label appended as a number, not one-hot": edit(
+            "condition", {ONEHOT: "tf.cast(tf.reshape(y, [-1, 1]), tf.float32)"}
+        ),
+        "one-hot of a fixed depth 10": edit("condition", {"num_classes, dtype=tf.float32": "10, dtype=tf.float32"}),
+        "the label ignored (zeros appended)": edit("condition", {ONEHOT: "tf.zeros([tf.shape(x)[0], num_classes])"}),
     },
     "ConditionalPrior": {
+        # structurally different: free weights instead of a network of the label
         "a learned prior that ignores the label": """
 class ConditionalPrior(keras.Model):
     def __init__(self, num_classes, latent_dim, hidden=64, **kwargs):
@@ -79,146 +80,73 @@ class ConditionalPrior(keras.Model):
         batch = tf.shape(y_onehot)[0]
         return tf.tile(self.mean[None], [batch, 1]), tf.tile(self.log_var[None], [batch, 1])
 """,
-        "a softplus on the log-variance (never negative)": """
-class ConditionalPrior(keras.Model):
-    def __init__(self, num_classes, latent_dim, hidden=64, **kwargs):
-        super().__init__(**kwargs)
-        self.hidden_layer = keras.layers.Dense(hidden, activation="relu")
-        self.out = keras.layers.Dense(2 * latent_dim)
-
-    def call(self, y_onehot):
-        mean, raw = tf.split(self.out(self.hidden_layer(y_onehot)), 2, axis=-1)
-        return mean, tf.nn.softplus(raw)
-""",
-        "a ReLU on the output layer": """
-class ConditionalPrior(keras.Model):
-    def __init__(self, num_classes, latent_dim, hidden=64, **kwargs):
-        super().__init__(**kwargs)
-        self.hidden_layer = keras.layers.Dense(hidden, activation="relu")
-        self.out = keras.layers.Dense(2 * latent_dim, activation="relu")
-
-    def call(self, y_onehot):
-        mean, log_var = tf.split(self.out(self.hidden_layer(y_onehot)), 2, axis=-1)
-        return mean, log_var
-""",
+        "a softplus on the log-variance (never negative)": edit(
+            "ConditionalPrior", {"return mean, log_var": "return mean, tf.nn.softplus(log_var)"}
+        ),
+        "a ReLU on the output layer": edit(
+            "ConditionalPrior",
+            {"keras.layers.Dense(2 * latent_dim)": 'keras.layers.Dense(2 * latent_dim, activation="relu")'},
+        ),
     },
     "cvae_negative_elbo": {
-        "KL to N(0, I) instead of the conditional prior": """
-def cvae_negative_elbo(x, logits, q_mean, q_log_var, p_mean, p_log_var):
-    recon = tf.reduce_sum(tf.nn.sigmoid_cross_entropy_with_logits(labels=tf.cast(x, tf.float32), logits=tf.cast(logits, tf.float32)), axis=-1)
-    kl = 0.5 * tf.reduce_sum(tf.exp(q_log_var) + tf.square(q_mean) - 1.0 - q_log_var, axis=-1)
-    return recon + kl, recon, kl
-""",
-        "KL summed over the batch": """
-def cvae_negative_elbo(x, logits, q_mean, q_log_var, p_mean, p_log_var):
-    recon = tf.reduce_sum(tf.nn.sigmoid_cross_entropy_with_logits(labels=tf.cast(x, tf.float32), logits=tf.cast(logits, tf.float32)), axis=-1)
-    kl = 0.5 * tf.reduce_sum((tf.exp(q_log_var) + (q_mean - p_mean) ** 2) / tf.exp(p_log_var) - 1.0 + p_log_var - q_log_var)
-    return recon + kl, recon, kl
-""",
-        "reconstruction averaged over pixels": """
-def cvae_negative_elbo(x, logits, q_mean, q_log_var, p_mean, p_log_var):
-    recon = -tf.reduce_mean(tfd.Bernoulli(logits=tf.cast(logits, tf.float32)).log_prob(tf.cast(x, tf.float32)), axis=-1)
-    kl = tfd.kl_divergence(tfd.MultivariateNormalDiag(q_mean, tf.exp(0.5 * q_log_var)),
-                           tfd.MultivariateNormalDiag(p_mean, tf.exp(0.5 * p_log_var)))
-    return recon + kl, recon, kl
-""",
-        "probabilities passed as logits": """
-def cvae_negative_elbo(x, logits, q_mean, q_log_var, p_mean, p_log_var):
-    probs = tf.sigmoid(tf.cast(logits, tf.float32))
-    recon = -tf.reduce_sum(tfd.Bernoulli(logits=probs).log_prob(tf.cast(x, tf.float32)), axis=-1)
-    kl = tfd.kl_divergence(tfd.MultivariateNormalDiag(q_mean, tf.exp(0.5 * q_log_var)),
-                           tfd.MultivariateNormalDiag(p_mean, tf.exp(0.5 * p_log_var)))
-    return recon + kl, recon, kl
-""",
+        "KL to N(0, I) instead of the conditional prior": edit(
+            "cvae_negative_elbo",
+            {KL: "kl = 0.5 * tf.reduce_sum(tf.exp(q_log_var) + tf.square(q_mean) - 1.0 - q_log_var, axis=-1)"},
+        ),
+        "KL summed over the batch": edit(
+            "cvae_negative_elbo", {KL: "kl = tf.reduce_sum(kl_diag_gaussians(q_mean, q_log_var, p_mean, p_log_var))"}
+        ),
+        "reconstruction averaged over pixels": edit(
+            "cvae_negative_elbo", {"-tf.reduce_sum(tfd.Bernoulli": "-tf.reduce_mean(tfd.Bernoulli"}
+        ),
+        "probabilities passed as logits": edit("cvae_negative_elbo", {LOGITS: f"tf.sigmoid({LOGITS})"}),
     },
     "cvae_forward": {
-        "decodes the posterior mean (eps unused)": """
-def cvae_forward(model, x, y, eps):
-    onehot = tf.one_hot(tf.cast(y, tf.int32), model.num_classes)
-    q_mean, q_log_var = tf.split(model.encoder(tf.concat([tf.cast(x, tf.float32), onehot], -1)), 2, axis=-1)
-    logits = model.decoder(tf.concat([q_mean, onehot], -1))
-    p_mean, p_log_var = model.prior(onehot)
-    return logits, q_mean, q_log_var, p_mean, p_log_var
-""",
-        "standard deviation exp(log_var) instead of exp(log_var / 2)": """
-def cvae_forward(model, x, y, eps):
-    onehot = tf.one_hot(tf.cast(y, tf.int32), model.num_classes)
-    q_mean, q_log_var = tf.split(model.encoder(tf.concat([tf.cast(x, tf.float32), onehot], -1)), 2, axis=-1)
-    z = q_mean + tf.exp(q_log_var) * eps
-    logits = model.decoder(tf.concat([z, onehot], -1))
-    p_mean, p_log_var = model.prior(onehot)
-    return logits, q_mean, q_log_var, p_mean, p_log_var
-""",
-        "encoder halves swapped (log-variance first)": """
-def cvae_forward(model, x, y, eps):
-    onehot = tf.one_hot(tf.cast(y, tf.int32), model.num_classes)
-    q_log_var, q_mean = tf.split(model.encoder(tf.concat([tf.cast(x, tf.float32), onehot], -1)), 2, axis=-1)
-    z = q_mean + tf.exp(0.5 * q_log_var) * eps
-    logits = model.decoder(tf.concat([z, onehot], -1))
-    p_mean, p_log_var = model.prior(onehot)
-    return logits, q_mean, q_log_var, p_mean, p_log_var
-""",
-        "the decoder does not get the label": """
-def cvae_forward(model, x, y, eps):
-    onehot = tf.one_hot(tf.cast(y, tf.int32), model.num_classes)
-    q_mean, q_log_var = tf.split(model.encoder(tf.concat([tf.cast(x, tf.float32), onehot], -1)), 2, axis=-1)
-    z = q_mean + tf.exp(0.5 * q_log_var) * eps
-    logits = model.decoder(z)
-    p_mean, p_log_var = model.prior(onehot)
-    return logits, q_mean, q_log_var, p_mean, p_log_var
-""",
+        "decodes the posterior mean (eps unused)": edit(
+            "cvae_forward", {"model.decoder(condition(z, y": "model.decoder(condition(q_mean, y"}
+        ),
+        "standard deviation exp(log_var) instead of exp(log_var / 2)": edit(
+            "cvae_forward", {"tf.exp(0.5 * q_log_var)": "tf.exp(q_log_var)"}
+        ),
+        "encoder halves swapped (log-variance first)": edit(
+            "cvae_forward", {"q_mean, q_log_var = tf.split": "q_log_var, q_mean = tf.split"}
+        ),
+        "the decoder does not get the label": edit(
+            "cvae_forward", {"model.decoder(condition(z, y, model.num_classes))": "model.decoder(z)"}
+        ),
     },
     "generate": {
-        "z from N(0, I) although the model has a learned prior": """
-def generate(model, y, n, seed=0):
-    onehot = tf.one_hot(tf.fill([n], int(y)), model.num_classes)
-    z = tf.random.stateless_normal([n, model.latent_dim], seed=[seed, 0])
-    return tf.sigmoid(model.decoder(tf.concat([z, onehot], -1))).numpy()
-""",
-        "logits returned instead of probabilities": """
-def generate(model, y, n, seed=0):
-    onehot = tf.one_hot(tf.fill([n], int(y)), model.num_classes)
-    mean, log_var = model.prior(onehot)
-    z = mean + tf.exp(0.5 * log_var) * tf.random.stateless_normal([n, model.latent_dim], seed=[seed, 0])
-    return model.decoder(tf.concat([z, onehot], -1)).numpy()
-""",
-        "one z shared by all n images": """
-def generate(model, y, n, seed=0):
-    onehot = tf.one_hot(tf.fill([n], int(y)), model.num_classes)
-    mean, log_var = model.prior(onehot)
-    z = mean + tf.exp(0.5 * log_var) * tf.random.stateless_normal([1, model.latent_dim], seed=[seed, 0])
-    return tf.sigmoid(model.decoder(tf.concat([z, onehot], -1))).numpy()
-""",
-        "the prior evaluated without the label (zeros)": """
-def generate(model, y, n, seed=0):
-    onehot = tf.one_hot(tf.fill([n], int(y)), model.num_classes)
-    mean, log_var = model.prior(tf.zeros_like(onehot))
-    z = mean + tf.exp(0.5 * log_var) * tf.random.stateless_normal([n, model.latent_dim], seed=[seed, 0])
-    return tf.sigmoid(model.decoder(tf.concat([z, onehot], -1))).numpy()
-""",
-        "standard deviation exp(log_var)": """
-def generate(model, y, n, seed=0):
-    onehot = tf.one_hot(tf.fill([n], int(y)), model.num_classes)
-    mean, log_var = model.prior(onehot)
-    z = mean + tf.exp(log_var) * tf.random.stateless_normal([n, model.latent_dim], seed=[seed, 0])
-    return tf.sigmoid(model.decoder(tf.concat([z, onehot], -1))).numpy()
-""",
+        "z from N(0, I) although the model has a learned prior": edit("generate", {SAMPLE: "z = eps"}),
+        "logits returned instead of probabilities": edit("generate", {f"tf.sigmoid({DECODE})": DECODE}),
+        "one z shared by all n images": edit(
+            "generate", {"stateless_normal([n, model.latent_dim]": "stateless_normal([1, model.latent_dim]"}
+        ),
+        "the prior evaluated without the label (zeros)": edit(
+            "generate",
+            {"model.prior(tf.one_hot(labels, model.num_classes))": "model.prior(tf.zeros([n, model.num_classes]))"},
+        ),
+        "standard deviation exp(log_var)": edit("generate", {"tf.exp(0.5 * log_var)": "tf.exp(log_var)"}),
     },
 }
 
 CORRECT = {
     "kl_diag_gaussians": {
+        # structurally different: NumPy in float64, written in standard deviations
         "NumPy, in standard deviations": """
 def kl_diag_gaussians(mean_q, log_var_q, mean_p, log_var_p):
     mq, vq, mp, vp = (np.asarray(v, np.float64) for v in (mean_q, log_var_q, mean_p, log_var_p))
     sq, sp = np.exp(0.5 * vq), np.exp(0.5 * vp)
     return np.sum(np.log(sp / sq) + (sq**2 + (mq - mp) ** 2) / (2 * sp**2) - 0.5, axis=-1)
 """,
-        "tfd.kl_divergence of MultivariateNormalDiag": """
-def kl_diag_gaussians(mean_q, log_var_q, mean_p, log_var_p):
-    mq, vq, mp, vp = (tf.convert_to_tensor(v, tf.float32) for v in (mean_q, log_var_q, mean_p, log_var_p))
-    return tfd.kl_divergence(tfd.MultivariateNormalDiag(mq, tf.exp(0.5 * vq)), tfd.MultivariateNormalDiag(mp, tf.exp(0.5 * vp)))
-""",
+        "tfd.kl_divergence of MultivariateNormalDiag": edit(
+            "kl_diag_gaussians",
+            {
+                f"{RATIO}\n    {KL_SUM}": "return tfd.kl_divergence("
+                "tfd.MultivariateNormalDiag(mean_q, tf.exp(0.5 * log_var_q)), "
+                "tfd.MultivariateNormalDiag(mean_p, tf.exp(0.5 * log_var_p)))"
+            },
+        ),
+        # structurally different: a Python loop over the latent dimensions
         "a loop over the latent dimensions with tfd.Normal": """
 def kl_diag_gaussians(mean_q, log_var_q, mean_p, log_var_p):
     mq, vq, mp, vp = (np.asarray(v, np.float64) for v in (mean_q, log_var_q, mean_p, log_var_p))
@@ -231,6 +159,7 @@ def kl_diag_gaussians(mean_q, log_var_q, mean_p, log_var_p):
 """,
     },
     "condition": {
+        # structurally different: NumPy, an identity matrix indexed by the labels
         "NumPy with np.eye": """
 def condition(x, y, num_classes):
     x = np.asarray(x, np.float32)
@@ -238,6 +167,7 @@ def condition(x, y, num_classes):
 """,
     },
     "ConditionalPrior": {
+        # structurally different: two output layers instead of one split in two
         "two output heads": """
 class ConditionalPrior(keras.Model):
     def __init__(self, num_classes, latent_dim, hidden=64, **kwargs):
@@ -250,13 +180,19 @@ class ConditionalPrior(keras.Model):
         h = self.body(y_onehot)
         return self.mean_head(h), self.log_var_head(h)
 """,
+        # structurally different: one Sequential network, and slicing instead of tf.split
         "a Sequential network and slicing": """
 class ConditionalPrior(keras.Model):
     def __init__(self, num_classes, latent_dim, hidden=64, **kwargs):
         super().__init__(**kwargs)
         self.d = latent_dim
-        self.net = keras.Sequential([keras.Input((num_classes,)), keras.layers.Dense(hidden, activation="relu"),
-                                     keras.layers.Dense(2 * latent_dim)])
+        self.net = keras.Sequential(
+            [
+                keras.Input((num_classes,)),
+                keras.layers.Dense(hidden, activation="relu"),
+                keras.layers.Dense(2 * latent_dim),
+            ]
+        )
 
     def call(self, y_onehot):
         out = self.net(y_onehot)
@@ -264,13 +200,16 @@ class ConditionalPrior(keras.Model):
 """,
     },
     "cvae_negative_elbo": {
-        "sigmoid cross-entropy and TFP's KL": """
-def cvae_negative_elbo(x, logits, q_mean, q_log_var, p_mean, p_log_var):
-    recon = tf.reduce_sum(tf.nn.sigmoid_cross_entropy_with_logits(labels=tf.cast(x, tf.float32), logits=tf.cast(logits, tf.float32)), axis=-1)
-    kl = tfd.kl_divergence(tfd.MultivariateNormalDiag(q_mean, tf.exp(0.5 * q_log_var)),
-                           tfd.MultivariateNormalDiag(p_mean, tf.exp(0.5 * p_log_var)))
-    return recon + kl, recon, kl
-""",
+        "sigmoid cross-entropy and TFP's KL": edit(
+            "cvae_negative_elbo",
+            {
+                f"-tf.reduce_sum(tfd.Bernoulli(logits={LOGITS}).log_prob(x), axis=-1)": "tf.reduce_sum("
+                f"tf.nn.sigmoid_cross_entropy_with_logits(labels=x, logits={LOGITS}), axis=-1)",
+                KL: "kl = tfd.kl_divergence(tfd.MultivariateNormalDiag(q_mean, tf.exp(0.5 * q_log_var)), "
+                "tfd.MultivariateNormalDiag(p_mean, tf.exp(0.5 * p_log_var)))",
+            },
+        ),
+        # structurally different: NumPy in float64, the KL written inline
         "NumPy with logaddexp": """
 def cvae_negative_elbo(x, logits, q_mean, q_log_var, p_mean, p_log_var):
     x, lg = np.asarray(x, np.float64), np.asarray(logits, np.float64)
@@ -281,6 +220,7 @@ def cvae_negative_elbo(x, logits, q_mean, q_log_var, p_mean, p_log_var):
 """,
     },
     "cvae_forward": {
+        # structurally different: the one-hot built inline (no condition), slicing instead of tf.split
         "inline one-hot and slicing": """
 def cvae_forward(model, x, y, eps):
     d, onehot = model.latent_dim, tf.one_hot(tf.cast(y, tf.int32), model.num_classes)
@@ -292,21 +232,20 @@ def cvae_forward(model, x, y, eps):
 """,
     },
     "generate": {
-        "NumPy noise and a list of labels": """
-def generate(model, y, n, seed=0):
-    onehot = tf.one_hot([y] * n, model.num_classes)
-    mean, log_var = model.prior(onehot)
-    eps = np.random.default_rng(seed).standard_normal((n, model.latent_dim)).astype(np.float32)
-    z = mean + tf.exp(log_var / 2) * eps
-    logits = model.decoder(tf.concat([z, onehot], axis=-1))
-    return np.asarray(tf.sigmoid(logits))
-""",
-        "a TFP distribution for the prior": """
-def generate(model, y, n, seed=0):
-    onehot = tf.one_hot(tf.fill([n], int(y)), model.num_classes)
-    mean, log_var = model.prior(onehot)
-    z = tfd.MultivariateNormalDiag(mean, tf.exp(0.5 * log_var)).sample(seed=(seed, 1))
-    return tf.nn.sigmoid(model.decoder(tf.concat([z, onehot], axis=-1))).numpy()
-""",
+        "NumPy noise and a list of labels": edit(
+            "generate",
+            {
+                "labels = tf.fill([n], int(y))": "labels = [y] * n",
+                EPS: "eps = np.random.default_rng(seed).standard_normal((n, model.latent_dim)).astype(np.float32)",
+                "tf.exp(0.5 * log_var)": "tf.exp(log_var / 2)",
+            },
+        ),
+        "a TFP distribution for the prior": edit(
+            "generate",
+            {
+                f"{EPS}\n    {SAMPLE}": "z = tfd.MultivariateNormalDiag(mean, tf.exp(0.5 * log_var))"
+                ".sample(seed=(seed, 1))"
+            },
+        ),
     },
 }
