@@ -2,7 +2,7 @@
 
 The scrubbing is done by the ``ScrubHiddenTests`` preprocessor that nbgrader_config.py registers, so
 the plain ``nbgrader generate_feedback`` is just as safe. This step runs it, then reads every page
-back and fails if any line of a hidden test (taken from the solutions) is still shown.
+back and fails if any line of a hidden test (from the student's autograded notebook) is still shown.
 """
 
 from __future__ import annotations
@@ -15,16 +15,6 @@ import nbformat
 
 from grading import settings
 from grading.nbgrader_ext import hidden_lines
-from grading.submissions import release_notebooks
-
-
-def secret_lines(lab: str) -> set[str]:
-    """Lines of the lab's hidden tests (from the solutions) that no released cell shows."""
-    visible = {ln.strip() for nb in release_notebooks(lab).values() for c in nb.cells for ln in c.source.splitlines()}
-    out = set()
-    for path in (settings.course_root() / settings.SOLUTIONS / lab).glob("*.ipynb"):
-        out |= hidden_lines(nbformat.read(path, as_version=4))
-    return {line for line in out if not any(line in seen for seen in visible)}
 
 
 def html_text(path: Path) -> str:
@@ -33,10 +23,20 @@ def html_text(path: Path) -> str:
 
 
 def leaks(lab: str) -> list[Path]:
-    """Feedback pages of this lab that show a hidden-test line."""
-    secret = secret_lines(lab)
-    pages = (settings.grading_dir() / "feedback").glob(f"*/{lab}/*.html")
-    return [page for page in pages if any(line in html_text(page) for line in secret)]
+    """Feedback pages of this lab that show a line of the hidden tests.
+
+    A line counts as hidden when it is in a hidden-test block of the student's autograded notebook
+    and nowhere else in it (not in their answers, not in the visible tests).
+    """
+    grading = settings.grading_dir()
+    out = []
+    for page in sorted((grading / "feedback").glob(f"*/{lab}/*.html")):
+        autograded = grading / "autograded" / page.parts[-3] / lab / page.with_suffix(".ipynb").name
+        if autograded.exists():
+            secret = hidden_lines(nbformat.read(autograded, as_version=4))
+            if any(line in html_text(page) for line in secret):
+                out.append(page)
+    return out
 
 
 def run(args) -> int:
