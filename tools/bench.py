@@ -145,10 +145,10 @@ def speed_table(rows: list[tuple]) -> list[str]:
         "",
         "*Execute*: the notebook top to bottom on a fresh kernel (a lab: its solved version).",
         "*nbgrader autograde*: `nbgrader autograde` of one solved submission, kernel start and gradebook",
-        "included. *grade.py autograde*: the instructor command (`make grade`), the kernel in the bubblewrap",
+        "included. *grading autograde*: the instructor command (`make grade`), the kernel in the bubblewrap",
         "sandbox. *Overhead*: each over plain execution of the same notebook (goal: at most 1.2×).",
         "",
-        "| notebook | execute (s) | nbgrader autograde (s) | overhead | grade.py autograde, sandboxed (s) | overhead |",
+        "| notebook | execute (s) | nbgrader autograde (s) | overhead | grading autograde, sandboxed (s) | overhead |",
         "|---|---:|---:|---:|---:|---:|",
     ]
     for name, seconds, graded, sandboxed in rows:
