@@ -16,6 +16,8 @@ TESTS = {  # solution cell -> the test cell that grades it
     "iwae_bound": "test_iwae_bound",
     "fit_posterior": "test_fit_posterior",
     "gradient_variance": "test_gradient_variance",
+    "predicted_elbo_gap": "test_predicted_elbo_gap",
+    "predicted_iwae_gain": "test_predicted_iwae_gain",
 }
 
 # A correct NumPy log-weight, log p(x, z) - log q(z), for entries that need one (pasted into their code).
@@ -113,6 +115,24 @@ WRONG = {
         "standard deviations instead of variances": edit(
             "gradient_variance", {"tf.math.reduce_variance": "tf.math.reduce_std"}, every=True
         ),
+        "score multiplied by log p(x, z) alone (log q(z) left out)": edit(
+            "gradient_variance",
+            {
+                "tf.stop_gradient(log_w)[..., None] * (z - m)": (
+                    "tf.stop_gradient(log_joint(z, x, W, b, sigma))[..., None] * (z - m)"
+                )
+            },
+        ),
+    },
+    # "Predict, then run": each entry is the one-line prediction.
+    "predicted_elbo_gap": {
+        "0.5: the KL with variance 1 instead of q's 1/2": "predicted_elbo_gap = 0.5\n",
+        "2: (difference of means)^2 / v, the 1/2 forgotten": "predicted_elbo_gap = 2.0\n",
+        "0: moving the mean of a q of the right shape costs nothing": "predicted_elbo_gap = 0.0\n",
+    },
+    "predicted_iwae_gain": {
+        "(b): the narrow q gains more": 'predicted_iwae_gain = "b"\n',
+        "(c): both gain about the same": 'predicted_iwae_gain = "C"\n',
     },
 }
 
@@ -207,5 +227,13 @@ def gradient_variance(x, W, b, sigma, q_mean, q_std, n_samples, n_replicates, se
     score = (numpy_log_weights(z, x, W, b, sigma, m, s)[..., None] * (z - m) / s**2).mean(axis=1)
     return float(np.var(reparam, axis=0, ddof=1).sum()), float(np.var(score, axis=0, ddof=1).sum())
 """,
+    },
+    "predicted_elbo_gap": {
+        "the integer 1": "predicted_elbo_gap = 1\n",
+        "as the formula (difference of means)^2 / (2 v)": "predicted_elbo_gap = (2 - 1) ** 2 / (2 * 0.5)\n",
+    },
+    "predicted_iwae_gain": {
+        "the capital letter": 'predicted_iwae_gain = "A"\n',
+        "with spaces around it": 'predicted_iwae_gain = " a "\n',
     },
 }
