@@ -158,3 +158,16 @@ def test_plain_nbgrader_feedback_hides_the_hidden_tests(assignment, tmp_path_fac
         (page,) = (grading / "feedback" / student / assignment).glob("*.html")
         leaked = [line for line in secret if line in html_text(page)]
         assert not leaked, f"{student}: hidden test lines in the feedback: {leaked[:3]}"
+    # Control: nbgrader's own feedback preprocessors, without ScrubHiddenTests, do show them.
+    plain = grading / "feedback-without-scrubbing"
+    default = "['nbgrader.preprocessors.GetGrades', 'nbconvert.preprocessors.CSSHTMLHeaderPreprocessor']"
+    g["course"].nbgrader(
+        "generate_feedback",
+        assignment,
+        "--force",
+        "--student=solution",
+        f"--GenerateFeedback.preprocessors={default}",
+        f"--CourseDirectory.feedback_directory={plain}",
+    )
+    (page,) = (plain / "solution" / assignment).glob("*.html")
+    assert any(line in html_text(page) for line in hidden_lines(solution)), "the control shows no hidden line"
