@@ -149,6 +149,51 @@ checks.assert_close(
 ### END HIDDEN TESTS
 
 # %% [markdown]
+# ## Predict, then run: one more arrow (1 point)
+#
+# The expert DAG has 22 free parameters. Suppose the expert adds one arrow, age → $y$: $y$ now depends on
+# salary, gender **and** age; nothing else changes. **Before running the cell below**, predict how many free
+# parameters the new DAG has in total, and put the number in `predicted_free_parameters`.
+
+# %% solution predicted_free_parameters
+# Your prediction, before running the cell below: a whole number.
+### BEGIN SOLUTION
+predicted_free_parameters = 34
+### END SOLUTION
+
+# %% test predicted_free_parameters points=1
+checks.assert_true(
+    isinstance(predicted_free_parameters, (int, float, np.integer, np.floating))
+    and not isinstance(predicted_free_parameters, bool),
+    f"predicted_free_parameters should be a number; got {type(predicted_free_parameters).__name__}.",
+)
+checks.assert_true(
+    predicted_free_parameters >= 22,
+    f"predicted_free_parameters = {predicted_free_parameters}: an arrow adds a parent, it never removes a "
+    "parameter, so the answer is at least the expert DAG's 22.",
+)
+### BEGIN HIDDEN TESTS
+_rows_before, _rows_after = 3 * 2, 3 * 2 * 3  # the rows of p(y | salary, gender) and of p(y | salary, gender, age)
+_answer = 22 + (_rows_after - _rows_before) * (2 - 1)
+checks.assert_true(
+    predicted_free_parameters == _answer,
+    f"you predicted {predicted_free_parameters}; the new DAG has {_answer} free parameters. Only y's CPT changes: "
+    f"it has one row per configuration of its parents, 3 x 2 = {_rows_before} rows for (salary, gender) and "
+    f"3 x 2 x 3 = {_rows_after} for (salary, gender, age), and each row of y's 2 values has 1 free parameter: "
+    f"22 - {_rows_before} + {_rows_after} = {_answer}. An arrow does not add one parameter, nor the new parent's "
+    "cardinality: it multiplies the rows of the child's table by that cardinality.",
+)
+### END HIDDEN TESTS
+
+# %%
+# The experiment (not graded): your count_parameters, before and after the arrow age -> y.
+cards = {"age": 3, "salary": 3, "gender": 2, "ms": 2, "y": 2}
+expert = {"age": [], "gender": [], "ms": [], "salary": ["age", "ms"], "y": ["salary", "gender"]}
+with_arrow = {**expert, "y": ["salary", "gender", "age"]}
+print("expert DAG:               (entries, free) =", count_parameters(cards, expert))
+print("with the arrow age -> y:  (entries, free) =", count_parameters(cards, with_arrow))
+
+# %% [markdown]
 # ## Exercise 2 — The lecture's network as a TFP joint distribution (4 points)
 #
 # Build the expert DAG of the lecture,
@@ -417,6 +462,61 @@ checks.assert_close(_got.sum(), 1.0, "the sum of posterior(..., evidence={}) (th
 ### END HIDDEN TESTS
 
 # %% [markdown]
+# ## Predict, then run: explaining away (1 point)
+#
+# In the wet-grass network of the visible tests above, rain and the sprinkler are independent causes of wet
+# grass: $p(\text{rain}, \text{sprinkler}, \text{wet}) = p(\text{rain})\,p(\text{sprinkler})\,p(\text{wet} \mid
+# \text{rain}, \text{sprinkler})$, with $p(\text{rain}) = 0.2$ and $p(\text{sprinkler on}) = 0.4$. Either cause
+# alone usually wets the grass ($p(\text{wet})$ is 0.8 with rain only, 0.9 with the sprinkler only, 0.99 with
+# both, 0.05 with neither). You see that the grass is wet; then you learn that the sprinkler was on.
+# **Before running the cell below**, predict how $p(\text{rain} \mid \text{wet}, \text{sprinkler on})$ compares
+# with $p(\text{rain} \mid \text{wet})$:
+#
+# - (a) it is higher: the sprinkler being on is one more sign of a wet day;
+# - (b) it is lower;
+# - (c) it is the same: rain and the sprinkler are independent.
+#
+# Put the letter in `predicted_rain_given_sprinkler`.
+
+# %% solution predicted_rain_given_sprinkler
+# Your prediction, before running the cell below: "a", "b" or "c".
+### BEGIN SOLUTION
+predicted_rain_given_sprinkler = "b"
+### END SOLUTION
+
+# %% test predicted_rain_given_sprinkler points=1
+checks.assert_true(
+    isinstance(predicted_rain_given_sprinkler, str)
+    and predicted_rain_given_sprinkler.strip().lower() in ("a", "b", "c"),
+    "predicted_rain_given_sprinkler should be one of the letters 'a', 'b', 'c'; "
+    f"got {predicted_rain_given_sprinkler!r}.",
+)
+### BEGIN HIDDEN TESTS
+_p_wet1 = np.array([[0.05, 0.90], [0.80, 0.99]])  # p(wet = 1 | rain, sprinkler)
+_both = np.array([0.8, 0.2])[:, None] * np.array([0.6, 0.4])[None, :] * _p_wet1  # p(rain, sprinkler, wet = 1)
+_given_wet = _both[1].sum() / _both.sum()
+_given_wet_on = _both[1, 1] / _both[:, 1].sum()
+checks.assert_true(
+    predicted_rain_given_sprinkler.strip().lower() == "b",
+    f"you predicted ({predicted_rain_given_sprinkler.strip().lower()}); the answer is (b): p(rain | wet) = "
+    f"{_given_wet:.2f} falls to p(rain | wet, sprinkler on) = {_given_wet_on:.2f}. Rain and the sprinkler are "
+    "independent only as long as their common child, wet grass, is not observed (a v-structure). Once the grass "
+    "is known to be wet, the two causes compete to explain it: the sprinkler alone explains it well, so rain is "
+    "no longer needed to explain it and becomes less likely. This is explaining away.",
+)
+### END HIDDEN TESTS
+
+# %%
+# The experiment (not graded): your posterior on the wet-grass network.
+p_wet = np.array([[[0.95, 0.05], [0.10, 0.90]], [[0.20, 0.80], [0.01, 0.99]]])  # axes rain, sprinkler, wet
+grass_table = np.array([0.8, 0.2])[:, None, None] * np.array([0.6, 0.4])[None, :, None] * p_wet
+grass = ["rain", "sprinkler", "wet"]
+print(f"p(rain)                      = {posterior(grass_table, grass, 'rain', {})[1]:.3f}")
+print(f"p(rain | sprinkler on)       = {posterior(grass_table, grass, 'rain', {'sprinkler': 1})[1]:.3f}")
+print(f"p(rain | wet)                = {posterior(grass_table, grass, 'rain', {'wet': 1})[1]:.3f}")
+print(f"p(rain | wet, sprinkler on)  = {posterior(grass_table, grass, 'rain', {'wet': 1, 'sprinkler': 1})[1]:.3f}")
+
+# %% [markdown]
 # ## Exercise 4 — What the expert DAG buys, and what it costs (2 points, graded by hand)
 #
 # The expert DAG of the lecture needs 22 free parameters; the full chain rule needs 71. In two to four
@@ -444,3 +544,5 @@ checks.assert_close(_got.sum(), 1.0, "the sum of posterior(..., evidence={}) (th
 # - `tfd.JointDistributionNamed` finds the parents from the argument names of each conditional; its
 #   `log_prob` is the sum of the log CPT entries, and `sample` draws ancestrally.
 # - A posterior by enumeration: slice the table at the evidence, sum out the hidden variables, normalise.
+# - An arrow multiplies the rows of its child's CPT by the parent's cardinality.
+# - Two independent causes become dependent once their common effect is observed (explaining away).

@@ -12,6 +12,8 @@ TESTS = {  # answer cell -> the test cell that grades it
     "count_parameters": "test_count_parameters",
     "build_joint": "test_build_joint",
     "posterior": "test_posterior",
+    "predicted_free_parameters": "test_predicted_free_parameters",
+    "predicted_rain_given_sprinkler": "test_predicted_rain_given_sprinkler",
 }
 edit = Edits(ASSIGNMENT)
 
@@ -90,6 +92,18 @@ WRONG = {
             },
         ),
     },
+    "predicted_free_parameters": {
+        "one parameter per arrow (22 + 1)": "predicted_free_parameters = 23\n",
+        "the new parent's cardinality added (22 + 3)": "predicted_free_parameters = 25\n",
+        "the new entries counted, not the new free parameters (22 + 24)": "predicted_free_parameters = 46\n",
+        "the total number of entries (61), not of free parameters": "predicted_free_parameters = 61\n",
+    },
+    "predicted_rain_given_sprinkler": {
+        "(a) higher: the sprinkler read as evidence for rain": 'predicted_rain_given_sprinkler = "a"\n',
+        "(c) the same: independence a priori taken for independence given the common child": (
+            'predicted_rain_given_sprinkler = "c"\n'
+        ),
+    },
 }
 
 CORRECT = {
@@ -151,5 +165,13 @@ def posterior(table, names, query, evidence):
     marginal = tf.reduce_sum(t, axis=[i for i in range(len(names)) if i != q])
     return (marginal / tf.reduce_sum(marginal)).numpy()
 """,
+    },
+    "predicted_free_parameters": {
+        "the same number as a float": "predicted_free_parameters = 34.0\n",
+        "as an expression: 22 - 6 rows + 18 rows": "predicted_free_parameters = 22 - 3 * 2 + 3 * 2 * 3\n",
+    },
+    "predicted_rain_given_sprinkler": {
+        "the capital letter": 'predicted_rain_given_sprinkler = "B"\n',
+        "with spaces around it": 'predicted_rain_given_sprinkler = " b "\n',
     },
 }
