@@ -7,6 +7,9 @@ mistakes are edits of the solution (``edit``); full code marks an answer built d
 Other tests read this catalogue: tests/test_faults.py takes the FIRST wrong entry of each exercise and
 the correct entry "a plain Python loop over the batch"; tests/test_hardening.py the first wrong entry of
 kl_gaussian. Keep those first entries wrong answers that score 0 and run without error when defined.
+The tests of kl_categorical, kl_gaussian and kl_mvn make TFP's KL unavailable while they call the
+answer, so an answer that calls it (tfd.kl_divergence, a saved reference, the .kl_divergence method)
+is a wrong answer here.
 """
 
 from catalogue import Edits
@@ -18,6 +21,10 @@ TESTS = {  # answer cell -> the test cell that grades it
     "kl_mvn": "test_kl_mvn",
     "kl_monte_carlo": "test_kl_monte_carlo",
     "fit_gaussian": "test_fit_gaussian",
+    # "predict, then run" questions: the answer is the variable the cell is named after
+    "predicted_kl_growth": "test_predicted_kl_growth",
+    "predicted_swap": "test_predicted_swap",
+    "predicted_se_ratio": "test_predicted_se_ratio",
 }
 edit = Edits(ASSIGNMENT)
 
@@ -42,6 +49,18 @@ WRONG = {
         "sums over the whole batch instead of the last axis": edit(
             "kl_categorical", {"tf.reduce_sum(terms, axis=-1)": "tf.reduce_sum(terms)"}
         ),
+        # structurally different: TFP's closed form instead of the formula (the tests make it unavailable)
+        "calls tfd.kl_divergence": """
+def kl_categorical(p, q):
+    cast = lambda v: tf.constant(v, tf.float64)
+    return tfd.kl_divergence(tfd.Categorical(probs=cast(p)), tfd.Categorical(probs=cast(q)))
+""",
+        # structurally different: a reference to TFP's KL taken when the cell runs, before any test
+        "calls tfp.distributions.kl_divergence, saved as a default argument": """
+def kl_categorical(p, q, library_kl=tfp.distributions.kl_divergence):
+    cast = lambda v: tf.constant(v, tf.float64)
+    return library_kl(tfp.distributions.Categorical(probs=cast(p)), tfp.distributions.Categorical(probs=cast(q)))
+""",
     },
     "kl_gaussian": {
         "missing the -1/2 term": edit("kl_gaussian", {" - 0.5\n": "\n"}),
@@ -65,6 +84,12 @@ import math
 def kl_gaussian(mu0, sigma0, mu1, sigma1):
     return math.log(sigma1 / sigma0) + (sigma0**2 + (mu0 - mu1) ** 2) / (2 * sigma1**2) - 0.5
 """,
+        # structurally different: TFP's closed form instead of the formula (the tests make it unavailable)
+        "calls tfd.kl_divergence": """
+def kl_gaussian(mu0, sigma0, mu1, sigma1):
+    cast = lambda v: tf.constant(v, tf.float64)
+    return tfd.kl_divergence(tfd.Normal(cast(mu0), cast(sigma0)), tfd.Normal(cast(mu1), cast(sigma1)))
+""",
     },
     "kl_mvn": {
         "missing the -k term": edit(
@@ -82,6 +107,13 @@ def kl_gaussian(mu0, sigma0, mu1, sigma1):
             "kl_mvn",
             {LOG_DET_RATIO: "    log_det_ratio = tf.math.log(tf.linalg.det(cov1) / tf.linalg.det(cov0))\n"},
         ),
+        # structurally different: the .kl_divergence method of a TFP distribution instead of the formula
+        "calls the .kl_divergence method of a TFP distribution": """
+def kl_mvn(mu0, cov0, mu1, cov1):
+    mu0, cov0, mu1, cov1 = (tf.convert_to_tensor(v, tf.float64) for v in (mu0, cov0, mu1, cov1))
+    p = tfd.MultivariateNormalTriL(mu0, tf.linalg.cholesky(cov0))
+    return p.kl_divergence(tfd.MultivariateNormalTriL(mu1, tf.linalg.cholesky(cov1)))
+""",
     },
     "kl_monte_carlo": {
         "samples drawn from q instead of p": edit(
@@ -108,6 +140,20 @@ def kl_gaussian(mu0, sigma0, mu1, sigma1):
         "returns the variance instead of the standard deviation": edit(
             "fit_gaussian", {"float(tf.exp(log_s).numpy())": "float(tf.exp(2 * log_s).numpy())"}
         ),
+    },
+    "predicted_kl_growth": {
+        "linear in the distance (a factor of 2)": "predicted_kl_growth = 2",
+        "unchanged: the shapes of p and q did not change": "predicted_kl_growth = 1",
+        "the square root, as for a standard deviation": "predicted_kl_growth = 2**0.5",
+    },
+    "predicted_swap": {
+        "KL(p||q) larger: never symmetric, whatever the pair": 'predicted_swap = "a"',
+        "KL(q||p) larger: never symmetric, whatever the pair": 'predicted_swap = "c"',
+    },
+    "predicted_se_ratio": {
+        "a quarter: the standard error read as falling like 1/n": "predicted_se_ratio = 0.25",
+        "unchanged: the standard error confused with the std of the log-ratios": "predicted_se_ratio = 1",
+        "twice: more samples read as more spread": "predicted_se_ratio = 2",
     },
 }
 
@@ -144,12 +190,6 @@ def kl_gaussian(mu0, sigma0, mu1, sigma1):
     mu0, sigma0, mu1, sigma1 = (np.asarray(v, dtype=np.float64) for v in (mu0, sigma0, mu1, sigma1))
     logvar0, logvar1 = 2 * np.log(sigma0), 2 * np.log(sigma1)
     return 0.5 * (logvar1 - logvar0 + np.exp(logvar0 - logvar1) + (mu0 - mu1) ** 2 / np.exp(logvar1) - 1)
-""",
-        # structurally different: TFP's own closed form
-        "via TFP distributions": """
-def kl_gaussian(mu0, sigma0, mu1, sigma1):
-    cast = lambda v: tf.constant(v, tf.float64)
-    return tfd.kl_divergence(tfd.Normal(cast(mu0), cast(sigma0)), tfd.Normal(cast(mu1), cast(sigma1)))
 """,
     },
     "kl_mvn": {
@@ -197,4 +237,7 @@ def fit_gaussian(p, direction, steps=500, seed=0):
     return float(m.numpy()), float(tf.exp(log_s).numpy())
 """,
     },
+    "predicted_kl_growth": {"the same number as a float": "predicted_kl_growth = 4.0"},
+    "predicted_swap": {"the letter in upper case": 'predicted_swap = "B"', "in parentheses": 'predicted_swap = "(b)"'},
+    "predicted_se_ratio": {"as a fraction": "predicted_se_ratio = 1 / 2"},
 }
