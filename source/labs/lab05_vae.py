@@ -252,61 +252,83 @@ def make_networks(data_dim, hidden, latent_dim):
 import tensorflow as tf
 
 
+def _mlp_parameters(sizes):
+    """Trainable parameters of Dense layers sizes[0] -> sizes[1] -> ... (a kernel and a bias each)."""
+    return sum(a * b + b for a, b in zip(sizes[:-1], sizes[1:]))
+
+
 def _check_networks(data_dim, hidden, latent_dim, seed):
-    """Build, run, and compare with a NumPy MLP using the same weights."""
+    """Behaviour, not layout: shapes, linear outputs, a nonlinear map of the input, trainable parameters."""
     _result = make_networks(data_dim, hidden, latent_dim)
     checks.assert_true(
         isinstance(_result, (tuple, list)) and len(_result) == 2,
         f"make_networks should return (encoder, decoder); got {type(_result).__name__}.",
     )
-    _enc, _dec = _result
     _r = np.random.default_rng(seed)
-    _x = (_r.random((9, data_dim)) < 0.5).astype("float32")
-    _z = _r.normal(size=(9, latent_dim)).astype("float32")
     _what = f"(D = {data_dim}, hidden = {hidden}, d = {latent_dim})"
-    _out_e = checks.as_array(_enc(tf.constant(_x)), "the encoder's output")
-    _out_d = checks.as_array(_dec(tf.constant(_z)), "the decoder's output")
-    checks.assert_true(
-        _out_e.shape == (9, 2 * latent_dim),
-        f"the encoder {_what} should map (9, {data_dim}) to (9, {2 * latent_dim}) (means and log-variances), "
-        f"got {_out_e.shape}.",
-    )
-    checks.assert_true(
-        _out_d.shape == (9, data_dim),
-        f"the decoder {_what} should map (9, {latent_dim}) to (9, {data_dim}), got {_out_d.shape}.",
-    )
-    for _net, _sizes, _name, _inp, _out in [
-        (_enc, [data_dim, *hidden, 2 * latent_dim], "encoder", _x, _out_e),
-        (_dec, [latent_dim, *reversed(hidden), data_dim], "decoder", _z, _out_d),
-    ]:
-        _weights = [w.numpy() for w in _net.trainable_weights]
-        _expected = [s for a, b in zip(_sizes[:-1], _sizes[1:]) for s in ((a, b), (b,))]
+    _inputs = {
+        "encoder": (_r.random((9, data_dim)) < 0.5).astype("float32"),
+        "decoder": _r.normal(0, 2, (9, latent_dim)).astype("float32"),
+    }
+    _widths = {"encoder": 2 * latent_dim, "decoder": data_dim}
+    _sizes = {"encoder": [data_dim, *hidden, 2 * latent_dim], "decoder": [latent_dim, *reversed(hidden), data_dim]}
+    for _name, _net in zip(("encoder", "decoder"), _result):
+        _inp = _inputs[_name]
+        _out = checks.as_array(_net(tf.constant(_inp)), f"the {_name}'s output")
         checks.assert_true(
-            [w.shape for w in _weights] == _expected,
-            f"the {_name} {_what} should be Dense layers {' -> '.join(map(str, _sizes))} (kernel and bias shapes "
-            f"{_expected}); its weights have shapes {[w.shape for w in _weights]}.",
+            _out.shape == (9, _widths[_name]),
+            f"the {_name} {_what} should map {_inp.shape} to (9, {_widths[_name]})"
+            + (" (means, then log-variances)" if _name == "encoder" else " (logits)")
+            + f", got {_out.shape}.",
         )
-        _h = _inp.astype("float64")
-        _linear = _inp.astype("float64")
-        for _i in range(0, len(_weights), 2):
-            _pre = _h @ _weights[_i] + _weights[_i + 1]
-            _linear = _linear @ _weights[_i] + _weights[_i + 1]
-            _h = _pre if _i == len(_weights) - 2 else np.maximum(_pre, 0)
-        checks.assert_close(
-            _out,
-            _h,
-            f"the {_name}'s output {_what}",
-            rtol=1e-4,
-            atol=1e-5,
-            hints=[
-                (
-                    1 / (1 + np.exp(-_h)),
-                    "the output went through a sigmoid: the decoder returns logits, and the "
-                    "encoder's outputs are means and log-variances, so the last layer has no activation.",
-                ),
-                (np.maximum(_h, 0), "the last layer has a ReLU: means and log-variances (and logits) can be negative."),
-                (_linear, "no activation in the hidden layers: use ReLU there."),
-            ],
+        # Any layout of the layers will do; the number of trainable parameters is that of the MLP.
+        _count = int(sum(np.prod(v.shape) for v in _net.trainable_variables))
+        _expected = _mlp_parameters(_sizes[_name])
+        _hint = ""
+        if _name == "decoder" and _count == _mlp_parameters([latent_dim, *hidden, data_dim]):
+            _hint = " The decoder's hidden sizes are the encoder's in reverse order."
+        checks.assert_true(
+            _count == _expected,
+            f"the {_name} {_what} should be Dense layers {' -> '.join(map(str, _sizes[_name]))}, with {_expected} "
+            f"trainable parameters; yours has {_count}.{_hint}",
+        )
+        # Fresh random weights, whatever the layout: every trainable variable drawn again.
+        for _v in _net.trainable_variables:
+            _scale = 1 / np.sqrt(_v.shape[0]) if len(_v.shape) == 2 else 0.5
+            _v.assign(_r.normal(0, _scale, _v.shape).astype("float32"))
+        _x = tf.constant(_inp)
+        with tf.GradientTape() as _tape:
+            _y = tf.convert_to_tensor(_net(_x))
+            _total = tf.reduce_sum(_y * _r.normal(size=_out.shape).astype("float32"))
+        _grads = _tape.gradient(_total, _net.trainable_variables)
+        checks.assert_true(
+            all(g is not None for g in _grads),
+            f"the {_name}'s output does not depend on all its trainable variables: is a layer left unused?",
+        )
+        _y = _y.numpy()
+        _parts = np.split(_y, 2, axis=1) if _name == "encoder" else [_y]
+        for _part, _label in zip(_parts, ["means", "log-variances"] if _name == "encoder" else ["logits"]):
+            checks.assert_true(
+                not np.all((_part > 0) & (_part < 1)),
+                f"the {_name}'s {_label} all lie in (0, 1): the output went through a sigmoid. The decoder returns "
+                "logits, and the encoder's outputs are means and log-variances: the last layer has no activation.",
+            )
+            checks.assert_true(
+                np.min(_part) < 0,
+                f"the {_name}'s {_label} are never negative: is there a ReLU on the last layer? Means, log-variances "
+                "and logits can be any real number, so the last layer has no activation.",
+            )
+            checks.assert_true(
+                np.all(np.std(_part, axis=0) > 1e-6),
+                f"some of the {_name}'s {_label} are the same for 9 different inputs: each output should be "
+                "computed from the input.",
+            )
+        # A map without hidden activations is affine: the output of a midpoint is the midpoint of the outputs.
+        _mid = checks.as_array(_net(tf.constant(0.5 * (_inp[:4] + _inp[4:8]))), f"the {_name}'s output")
+        _gap = np.max(np.abs(_mid - 0.5 * (_y[:4] + _y[4:8]))) / (np.std(_y) + 1e-12)
+        checks.assert_true(
+            _gap > 1e-3,
+            f"the {_name} {_what} is an affine map of its input: no activation in the hidden layers? Use ReLU there.",
         )
 
 
@@ -500,6 +522,20 @@ def _ref_negative_elbo(x, logits, mean, log_var):
     return recon + kl, recon, kl
 
 
+class _Recorder(keras.Model):
+    """A decoder that records the z it is given (when run eagerly)."""
+
+    def __init__(self, inner):
+        super().__init__()
+        self.inner = inner
+        self.seen = []
+
+    def call(self, z):
+        if tf.executing_eagerly():
+            self.seen.append(np.array(z))
+        return self.inner(z)
+
+
 def _tiny_networks(seed, log_var_bias, D=6, H=5, d=2):
     """Small tanh networks with fixed random weights; the encoder's log-variance bias is set."""
     _r = np.random.default_rng(seed)
@@ -592,6 +628,34 @@ try:
     _check_step(0, 1.0, "(beta = 1)")
     ### BEGIN HIDDEN TESTS
     _check_step(1, 0.5, "(beta = 0.5)")
+    # The spread of the sampled z: with sigma = exp(log_var / 2) near 2, (z - mean) / sigma is standard normal.
+    # The decoder records the z it is given (2560 values over 40 calls: the standard deviation is known to 0.02).
+    _enc, _dec = _tiny_networks(3, np.log(4.0))
+    _recorder = _Recorder(_dec)
+    _model = VAE(_enc, _recorder, seed=3)
+    _model.compile(optimizer=keras.optimizers.SGD(learning_rate=0.0))
+    _x = tf.constant((np.random.default_rng(8).random((32, 6)) < 0.5).astype("float32"))
+    _model(_x)
+    _recorder.seen.clear()
+    for _ in range(40):
+        _model.train_step(_x)
+    _mean, _log_var = (t.numpy() for t in tf.split(_enc(_x), 2, axis=-1))
+    _seen = [z for z in _recorder.seen if z.shape == _mean.shape]
+    if _seen:  # (nothing is recorded when train_step runs as a tf.function)
+        _ratio = np.std((np.stack(_seen) - _mean) / np.exp(0.5 * _log_var))
+        _hint = ""
+        if _ratio > 1.7:
+            _hint = " That is sigma = 2 times too wide: exp(log_var) is the variance; the standard deviation is "
+            _hint += "exp(log_var / 2)."
+        elif 0.55 < _ratio < 0.8:
+            _hint = " That is log(4) / 2: log_var is a log-variance, not a standard deviation."
+        elif _ratio < 0.05:
+            _hint = " z does not vary at all: is z the posterior mean instead of a sample?"
+        checks.assert_true(
+            0.85 < _ratio < 1.15,
+            f"the z given to the decoder by train_step should be mean + exp(log_var / 2) * eps, so that "
+            f"(z - mean) / exp(log_var / 2) has standard deviation 1; it has {_ratio:.3f}.{_hint}",
+        )
     # The sample must really be random: with log-variances near log 4 (sigma = 2) and a learning rate of 0,
     # the returned reconstruction term varies from call to call as a one-sample estimate does.
     _enc, _dec = _tiny_networks(2, np.log(4.0))
@@ -710,6 +774,32 @@ def _exact(model, x):
     return log_px, elbo, np.sqrt(np.sum(q * (log_w - elbo[:, None]) ** 2, axis=1))
 
 
+def _sharp_model(seed, D=30, scale=1.5):
+    """A 1-D latent model with a narrow posterior for one image x0 drawn from it, and q(z | x) matched to it."""
+    _r = np.random.default_rng(seed)
+    enc = keras.Sequential([keras.Input((D,)), keras.layers.Dense(2)])
+    dec = keras.Sequential([keras.Input((1,)), keras.layers.Dense(8, activation="tanh"), keras.layers.Dense(D)])
+    dec.set_weights(
+        [
+            _r.normal(0, scale, (1, 8)).astype("float32"),
+            _r.normal(0, 0.5, 8).astype("float32"),
+            _r.normal(0, scale, (8, D)).astype("float32"),
+            _r.normal(0, 0.5, D).astype("float32"),
+        ]
+    )
+    w1, b1, w2, b2 = (w.astype("float64") for w in dec.get_weights())
+    probs = 1 / (1 + np.exp(-(np.tanh(_r.normal() * w1[0] + b1) @ w2 + b2)))
+    x0 = (_r.random(D) < probs).astype("float32")
+    z = np.linspace(-12, 12, 4801)
+    logits = np.tanh(z[:, None] * w1[0] + b1) @ w2 + b2
+    log_post = logits @ x0 - np.sum(np.logaddexp(0, logits), axis=1) - 0.5 * z**2
+    post = np.exp(log_post - log_post.max())
+    post /= post.sum()
+    m = np.sum(post * z)
+    enc.set_weights([np.zeros((D, 2), "float32"), np.array([m, np.log(np.sum(post * (z - m) ** 2))], "float32")])
+    return VAEBase(enc, dec), x0
+
+
 def _wrong_limits(model, x):
     """What L_k tends to without the q term: log E_q[p(x, z)], by quadrature."""
     z = np.linspace(-12, 12, 4801)[:, None]
@@ -744,7 +834,42 @@ checks.assert_close(
         *_wrong_limits(_model, _x.astype("float64")),
     ],
 )
+# The seed fixes the noise: the same seed gives the same estimates, another seed other ones.
+_runs = [
+    checks.as_array(
+        importance_sampled_log_likelihood(_model, tf.constant(_x), 10, seed=_s), "importance_sampled_log_likelihood"
+    )
+    for _s in (5, 5, 6)
+]
+checks.assert_true(
+    np.allclose(_runs[0], _runs[1], rtol=0, atol=1e-5),
+    f"two calls with seed = 5 gave different estimates ({_runs[0][:3]} and {_runs[1][:3]}): the noise should come "
+    "from the seed argument, e.g. tf.random.stateless_normal(..., seed=[seed, 0]), not from the global generator "
+    "(tf.random.normal), so that an estimate can be reproduced.",
+)
+checks.assert_true(
+    np.max(np.abs(_runs[2] - _runs[0])) > 1e-4,
+    "seeds 5 and 6 gave the same estimates: the seed argument is ignored (a fixed seed?). Draw the noise from it.",
+)
 ### BEGIN HIDDEN TESTS
+# q(z | x) is the proposal: with a narrow posterior that q matches, L_5 is already close to log p(x), while the
+# prior as proposal (z ~ N(0, 1), log-weights log p(x | z)) is several nats below. Over 10 models like these the
+# q-proposal's mean L_5 was within 0.06 nats of log p(x) (standard error at most 0.016); the prior's 0.5 to 6 below.
+for _seed in (4, 9):
+    _sharp, _x0 = _sharp_model(_seed)
+    _px0 = _exact(_sharp, _x0[None].astype("float64"))[0][0]
+    _sd0 = np.exp(0.5 * _sharp.encoder.get_weights()[1][1])
+    _l5 = checks.as_array(
+        importance_sampled_log_likelihood(_sharp, tf.constant(np.repeat(_x0[None], 300, axis=0)), 5, seed=_seed),
+        "importance_sampled_log_likelihood with k = 5",
+    )
+    checks.assert_true(
+        abs(np.mean(_l5) - _px0) < 0.25,
+        f"the mean of L_5 over 300 copies of one image is {np.mean(_l5):.3f}, but log p(x) = {_px0:.3f}, and an "
+        f"encoder whose q(z | x) is close to the posterior (sd {_sd0:.2f}) gives nearly that with 5 samples. Are "
+        "the z drawn from the prior N(0, I) instead of q(z | x)? The proposal is q(z | x): z = mean + "
+        "exp(log_var / 2) * eps, and -log q(z | x) enters the log-weights.",
+    )
 # k = 1 is the ELBO: the average over 400 copies of one image matches the quadrature ELBO.
 _x1 = np.repeat(_x[:1], 400, axis=0)
 _l1 = checks.as_array(
@@ -912,8 +1037,8 @@ checks.assert_true(
 #
 # Your pieces make a complete VAE. Train a small one for a few epochs on dynamically binarised MNIST
 # (FAST mode: five epochs on 5000 images, a few seconds; FULL mode: 30 epochs on 60 000) and look at
-# its reconstructions, its importance-sampled log-likelihood and its active units. Nothing here is
-# graded; if a cell fails, the error points at the exercise to revisit.
+# its reconstructions, its importance-sampled log-likelihood and its active units. Only the two
+# predictions below are graded; if a cell fails, the error points at the exercise to revisit.
 
 # %%
 keras.utils.set_random_seed(config.seed())
@@ -941,6 +1066,87 @@ print(
     f"L_100 on 100 test images {log_likelihood:.2f} nats; "
     f"active units {active_units(vae, test_binary)} of 16"
 )
+
+# %% [markdown]
+# ## Predict, then run: more samples in the bound (1 point)
+#
+# The cell after the next one computes your $\mathcal L_k$ on the same 100 test images for $k = 1$, 10 and 100.
+# **Before you run it**, predict how the average over the images changes as $k$ grows:
+#
+# - (a) it goes up, towards $\log p_\theta(x)$, by less and less;
+# - (b) it goes down: more samples find more poor values of $z$, so the estimate becomes more pessimistic;
+# - (c) it stays the same on average: each $\mathcal L_k$ estimates the ELBO, only with less noise.
+#
+# Put the letter of your prediction in `predicted_bound_trend`.
+
+# %% solution predicted_bound_trend
+# Your prediction, before running the cell below: "a", "b" or "c".
+### BEGIN SOLUTION
+predicted_bound_trend = "a"
+### END SOLUTION
+
+# %% test predicted_bound_trend points=1
+checks.assert_true(
+    isinstance(predicted_bound_trend, str) and predicted_bound_trend.strip().lower() in ("a", "b", "c"),
+    f'predicted_bound_trend should be one of the letters "a", "b" or "c"; got {predicted_bound_trend!r}.',
+)
+### BEGIN HIDDEN TESTS
+checks.assert_true(
+    predicted_bound_trend.strip().lower() == "a",
+    "The right answer is (a). L_k is the log of an average of k weights, and the average of the weights is an "
+    "unbiased estimate of p(x); the log of a noisy average is on average below the log of its expectation, by less "
+    "the less the average varies. More samples make it vary less, so E[L_k] rises with k from the ELBO (k = 1) towards "
+    "log p(x), with shrinking gains (Burda et al., 2016). It never falls: E[L_k] <= E[L_{k+1}].",
+)
+### END HIDDEN TESTS
+
+# %%
+bounds = {k: float(np.mean(importance_sampled_log_likelihood(vae, test_binary[:100], k, seed=k))) for k in (1, 10, 100)}
+for k, value in bounds.items():
+    print(f"L_{k:<3d} = {value:8.2f} nats (mean over 100 test images)")
+
+# %% [markdown]
+# ## Predict, then run: a large $\beta$ (1 point)
+#
+# The cell after the next one trains the same VAE again, but with $\beta = 50$: each nat of KL costs 50 nats in the
+# loss. **Before you run it**, predict its test KL at the end of training, compared with the $\beta = 1$ model above:
+#
+# - (a) larger: the encoder has to work harder, so it puts more information into $z$;
+# - (b) close to 0 nats, with (almost) no active unit: $q(z \mid x)$ becomes the prior for every image;
+# - (c) about the same: $\beta$ only rescales one term of the loss, and Adam adapts its step sizes to the scale.
+#
+# Put the letter of your prediction in `predicted_large_beta`.
+
+# %% solution predicted_large_beta
+# Your prediction, before running the cell below: "a", "b" or "c".
+### BEGIN SOLUTION
+predicted_large_beta = "b"
+### END SOLUTION
+
+# %% test predicted_large_beta points=1
+checks.assert_true(
+    isinstance(predicted_large_beta, str) and predicted_large_beta.strip().lower() in ("a", "b", "c"),
+    f'predicted_large_beta should be one of the letters "a", "b" or "c"; got {predicted_large_beta!r}.',
+)
+### BEGIN HIDDEN TESTS
+checks.assert_true(
+    predicted_large_beta.strip().lower() == "b",
+    "The right answer is (b). With beta = 50, every nat of information that z carries about x costs 50 nats, more than "
+    "it saves in reconstruction, and q(z | x) = p(z) with a decoder that ignores z costs no KL at all: the posterior "
+    "collapses, the KL falls to about 0 and no unit stays active. Rescaling a term is not neutral: it changes where "
+    "the minimum of the loss is, whatever the optimizer.",
+)
+### END HIDDEN TESTS
+
+# %%
+keras.utils.set_random_seed(config.seed())
+vae_beta50 = VAE(*make_networks(784, (256, 128), 16), beta=50.0)
+vae_beta50.compile(optimizer=keras.optimizers.Adam(2e-3))
+vae_beta50(test_binary[:8])
+training.fit(vae_beta50, data.binarized_batches(train_images, 128, seed=config.seed()), config.pick(fast=3, full=10))
+for name, model in [("beta = 1", vae), ("beta = 50", vae_beta50)]:
+    kl = model.evaluate(test_batches, verbose=0, return_dict=True)["kl"]
+    print(f"{name:9s}: test KL {kl:6.2f} nats, active units {active_units(model, test_binary)} of 16")
 
 # %% [markdown]
 # ## A written question (3 points)

@@ -17,6 +17,8 @@ TESTS = {  # solution cell -> the test cell that grades it
     "VAE": "test_VAE",
     "importance_sampled_log_likelihood": "test_importance_sampled_log_likelihood",
     "active_units": "test_active_units",
+    "predicted_bound_trend": "test_predicted_bound_trend",
+    "predicted_large_beta": "test_predicted_large_beta",
 }
 
 
@@ -110,6 +112,9 @@ WRONG = {
         "KL term dropped from the loss": edit("VAE", {LOSS: "tf.reduce_mean(recon)"}),
         "beta ignored": edit("VAE", {LOSS: "tf.reduce_mean(neg_elbo)"}),
         "z = mean (no sampling)": edit("VAE", {SAMPLE: "z = mean"}),
+        "variance exp(log_var) used as the standard deviation in the sample": edit(
+            "VAE", {SAMPLE: "z = mean + tf.exp(log_var) * self.sample_noise(tf.shape(mean))"}
+        ),
         "trackers not updated, returns the loss": edit("VAE", {TRACK: '        return {"loss": loss}'}),
     },
     "importance_sampled_log_likelihood": {
@@ -122,6 +127,18 @@ WRONG = {
         ),
         "prior term forgotten": edit("importance_sampled_log_likelihood", {LOG_W: "log_px_z - log_qz"}),
         "q term forgotten": edit("importance_sampled_log_likelihood", {LOG_W: "log_px_z + log_pz"}),
+        "the prior as the proposal instead of q(z | x)": edit(
+            "importance_sampled_log_likelihood",
+            {Z: "eps", "tfd.Normal(mean, tf.exp(0.5 * log_var)).log_prob(z)": "tfd.Normal(0.0, 1.0).log_prob(z)"},
+        ),
+        "seed ignored (the global generator)": edit(
+            "importance_sampled_log_likelihood",
+            {
+                "tf.random.stateless_normal([k, batch, latent_dim], seed=[seed, 0])": "tf.random.normal("
+                "[k, batch, latent_dim])"
+            },
+        ),
+        "seed ignored (a fixed seed)": edit("importance_sampled_log_likelihood", {"seed=[seed, 0]": "seed=[0, 0]"}),
     },
     "active_units": {
         "posterior variance exp(log_var) instead of the variance of the means": edit(
@@ -143,6 +160,14 @@ WRONG = {
         "standard deviation instead of the variance": edit("active_units", {"np.var(": "np.std("}),
         "counts the inactive units": edit("active_units", {"> threshold": "<= threshold"}),
         "threshold argument ignored": edit("active_units", {"> threshold": "> 1e-2"}),
+    },
+    "predicted_bound_trend": {
+        "goes down with k": 'predicted_bound_trend = "b"',
+        "stays the same (every L_k estimates the ELBO)": 'predicted_bound_trend = "c"',
+    },
+    "predicted_large_beta": {
+        "a larger KL": 'predicted_large_beta = "a"',
+        "about the same KL": 'predicted_large_beta = "C"',
     },
 }
 
@@ -182,6 +207,23 @@ def make_networks(data_dim, hidden, latent_dim):
         dec_layers += [keras.layers.Dense(h), keras.layers.ReLU()]
     encoder = keras.Sequential(enc_layers + [keras.layers.Dense(2 * latent_dim)])
     return encoder, keras.Sequential(dec_layers + [keras.layers.Dense(data_dim)])
+""",
+        # structurally different: the functional API with two heads, means and log-variances, concatenated
+        "encoder with two Dense heads (means, log-variances)": """
+def make_networks(data_dim, hidden, latent_dim):
+    inputs = keras.Input((data_dim,))
+    h = inputs
+    for size in hidden:
+        h = keras.layers.Dense(size, activation="relu")(h)
+    means = keras.layers.Dense(latent_dim, name="means")(h)
+    log_vars = keras.layers.Dense(latent_dim, name="log_vars")(h)
+    encoder = keras.Model(inputs, keras.layers.Concatenate()([means, log_vars]))
+    decoder = keras.Sequential(
+        [keras.Input((latent_dim,))]
+        + [keras.layers.Dense(size, activation="relu") for size in reversed(hidden)]
+        + [keras.layers.Dense(data_dim)]
+    )
+    return encoder, decoder
 """,
         "Sequential without an Input (built on first call), tf.nn.relu": edit(
             "make_networks",
@@ -295,4 +337,6 @@ def active_units(model, x, threshold=1e-2):
     return count
 """,
     },
+    "predicted_bound_trend": {"the capital letter": 'predicted_bound_trend = "A"'},
+    "predicted_large_beta": {"the capital letter, with spaces": 'predicted_large_beta = " B "'},
 }
