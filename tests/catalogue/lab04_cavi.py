@@ -15,6 +15,8 @@ TESTS = {  # solution cell -> the test cell that grades it
     "elbo": "test_elbo",
     "cavi": "test_cavi",
     "exact_log_evidence": "test_exact_log_evidence",
+    "predicted_elbo_decrease": "test_predicted_elbo_decrease",
+    "predicted_gap_k4": "test_predicted_gap_k4",
 }
 
 WRONG = {
@@ -50,6 +52,12 @@ WRONG = {
             "elbo", {"np.log(safe_phi)": "np.log(phi)"}
         ),
         "missing E[log p(c_i)] = -log K": edit("elbo", {" + expected_log_prior_c": ""}),
+        "the entropy of q(c) with the wrong sign (+sum phi log phi)": edit(
+            "elbo", {"entropy_c = -np.sum(phi * np.log(safe_phi))": "entropy_c = np.sum(phi * np.log(safe_phi))"}
+        ),
+        "the slides' typo E_q[q] for E_q[log q]: the entropy of q(c) as -sum phi^2": edit(
+            "elbo", {"entropy_c = -np.sum(phi * np.log(safe_phi))": "entropy_c = -np.sum(phi * phi)"}
+        ),
     },
     "cavi": {
         "never stops early: always runs max_iter iterations (tol ignored)": edit(
@@ -71,7 +79,13 @@ WRONG = {
             },
         ),
         "ignores the seed (global, unseeded NumPy random state)": edit(
-            "cavi", {"    rng = np.random.default_rng(seed)\n": "", "rng.choice(": "np.random.choice("}
+            "cavi", {"    rng = np.random.default_rng(seed)\n": "", "m, s2 = rng.choice(": "m, s2 = np.random.choice("}
+        ),
+        "initial means drawn with replacement (two centres can start equal and never separate)": edit(
+            "cavi", {"rng.choice(x, K, replace=False), np.ones(K)": "rng.choice(x, K, replace=True), np.ones(K)"}
+        ),
+        "the lecture's relative stopping rule, improvement < tol * |ELBO|, instead of the absolute tol": edit(
+            "cavi", {"if history[-1] - history[-2] < tol:": "if history[-1] - history[-2] < tol * abs(history[-2]):"}
         ),
     },
     "exact_log_evidence": {
@@ -106,10 +120,31 @@ WRONG = {
             },
         ),
     },
+    "predicted_elbo_decrease": {
+        "(a): an update can overshoot": 'predicted_elbo_decrease = "a"\n',
+        "(b): it can go down while phi is far from its optimum": 'predicted_elbo_decrease = "B"\n',
+    },
+    "predicted_gap_k4": {
+        "0: at the optimum the ELBO equals log p(x)": "predicted_gap_k4 = 0.0\n",
+        "log 3! = 1.79, the lecture's gap for K = 3, unchanged": "predicted_gap_k4 = 1.79\n",
+        "log K = log 4": "predicted_gap_k4 = 1.386\n",
+        "K! = 24 nats (the number of modes, not its log)": "predicted_gap_k4 = 24\n",
+        "K log K = 4 log 4": "predicted_gap_k4 = 5.545\n",
+    },
 }
 
 CORRECT = {
+    "predicted_elbo_decrease": {
+        "an upper-case letter with spaces": 'predicted_elbo_decrease = " C "\n',
+    },
+    "predicted_gap_k4": {
+        "a rounded number": "predicted_gap_k4 = 3.2\n",
+        "log 24 with NumPy": "predicted_gap_k4 = np.log(24)\n",
+    },
     "update_assignments": {
+        "computed in float32 (the test allows a relative 1e-5)": edit(
+            "update_assignments", {"dtype=np.float64": "dtype=np.float32"}
+        ),
         # structurally different: a Python loop over the points
         "a loop over the points with a manual max shift": """
 import math
@@ -133,6 +168,9 @@ def update_assignments(x, m, s2):
 """,
     },
     "update_means": {
+        "computed in float32 (the test allows a relative 1e-5)": edit(
+            "update_means", {"dtype=np.float64": "dtype=np.float32"}, every=True
+        ),
         # structurally different: a Python loop over the clusters
         "a loop over the clusters": """
 def update_means(x, phi, sigma2):
