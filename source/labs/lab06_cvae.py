@@ -91,7 +91,7 @@ checks.assert_close(
     "KL(N(1, 1) || N(0, 1))",
     hints=[([1.0], "that is twice the KL: is the factor 1/2 missing?")],
 )
-# q = N(0, 1), p = N(0, e^2) (log-variance 2): KL = (e^-2 - 1 + 2) / 2; the reverse is (e^2 - 1 - 2) / 2.
+# q = N(0, 1), p = N(0, e^2) (log-variance 2): KL = (e^-2 - 1 + 2) / 2; KL(p || q) is (e^2 - 1 - 2) / 2.
 _kl = 0.5 * (np.exp(-2.0) - 1.0 + 2.0)
 checks.assert_close(
     kl_diag_gaussians([[0.0]], [[0.0]], [[0.0]], [[2.0]]),
@@ -265,6 +265,12 @@ checks.assert_close(
 # label: one hidden `Dense` layer with a ReLU, then a linear output of size $2d$ split into the mean and the
 # log-variance (a log-variance can be any real number, so no activation on the output). Write it as a Keras
 # model: create the layers in `__init__` (after `super().__init__(**kwargs)`), use them in `call`.
+#
+# Why the ReLU? On one-hot labels it adds nothing: a linear map already gives each class its own row of
+# weights, so it can represent any per-class Gaussian, and no test on one-hot labels alone can tell the two apart.
+# It matters for inputs that are not one-hot, such as a *soft label* that puts weight $\frac12$ on each of two
+# classes (an ambiguous image): a linear map must give it exactly the average of the two classes' parameters,
+# while a network with a hidden ReLU need not. The tests feed soft labels too.
 
 
 # %% solution ConditionalPrior
@@ -273,7 +279,9 @@ class ConditionalPrior(keras.Model):
 
     __init__(num_classes, latent_dim, hidden=64): a hidden Dense layer of `hidden` ReLU units, then a linear
     Dense layer with 2 * latent_dim outputs (the means, then the log-variances).
-    call(y_onehot): y_onehot float32 (B, num_classes); returns the tuple (mean, log_var).
+    call(y_onehot): y_onehot float32 (B, num_classes), one-hot or soft labels (rows of class weights summing to 1);
+    returns the tuple (mean, log_var). On one-hot labels a linear map (no ReLU) behaves the same; on soft labels
+    it does not, and the tests check that the network is not linear in its input.
     """
 
     ### BEGIN SOLUTION
@@ -384,6 +392,18 @@ checks.assert_true(
     _count == 10 * 32 + 32 + 32 * 10 + 10,
     f"ConditionalPrior(10, 5, hidden=32) should have {10 * 32 + 32 + 32 * 10 + 10} parameters "
     f"(10 -> 32 ReLU -> 2 * 5); got {_count}.",
+)
+# Soft labels: halfway between two classes, a linear map gives exactly the average of their outputs; a hidden
+# ReLU does not (with random initial weights, some hidden unit changes sign between the two classes).
+_a, _b = tf.one_hot([2, 5, 0, 8], 10), tf.one_hot([7, 1, 9, 3], 10)
+_mixed = [checks.as_array(v, "ConditionalPrior") for v in _prior(0.5 * (_a + _b))]
+_ends = [[checks.as_array(v, "ConditionalPrior") for v in _prior(_t)] for _t in (_a, _b)]
+_gap = max(np.abs(_mixed[_k] - 0.5 * (_ends[0][_k] + _ends[1][_k])).max() for _k in range(2))
+checks.assert_true(
+    _gap > 1e-3,
+    "ConditionalPrior of a soft label (1/2 on each of two classes) is exactly the average of the two classes' "
+    f"outputs (largest difference {_gap:.2g}): the network is linear in its input. A Dense layer without an "
+    "activation is linear, and so is a stack of them: give the hidden layer a ReLU.",
 )
 _tm = np.random.default_rng(63).normal(size=(10, 5)).astype(np.float32) * 2
 _tv = np.random.default_rng(64).normal(size=(10, 5)).astype(np.float32)
@@ -914,7 +934,7 @@ class CVAE(CVAEParts):
 
 
 mnist = data.load("mnist")
-n_train = config.pick(fast=2000, full=60_000)
+n_train = config.pick(fast=5000, full=60_000)  # FAST: the whole embedded subset
 images = data.to_float(mnist["train_images"][:n_train])
 labels = mnist["train_labels"][:n_train].astype("int32")
 keras.utils.set_random_seed(config.seed())
@@ -922,7 +942,7 @@ cvae = CVAE(784, 10, 16, [256], prior=ConditionalPrior(10, 16, hidden=64))
 cvae((tf.constant(images[:2]), tf.constant(labels[:2])))  # build
 cvae.compile(optimizer=keras.optimizers.Adam(1e-3))
 history = training.fit(
-    cvae, data.binarized_batches(images, 128, seed=config.seed(), labels=labels), epochs=config.pick(fast=5, full=30)
+    cvae, data.binarized_batches(images, 128, seed=config.seed(), labels=labels), epochs=config.pick(fast=15, full=30)
 )
 fig = plotting.image_grid(
     np.stack([generate(cvae, digit, 4, seed=1) for digit in range(10)], axis=1).reshape(-1, 784),
@@ -930,6 +950,94 @@ fig = plotting.image_grid(
     10,
     size=0.7,
     title="generate(cvae, digit, 4): one column per digit",
+)
+plt.show()
+
+# %% [markdown]
+# ## Predict, then run: change the label, keep the noise (1 point)
+#
+# Take one noise vector $\varepsilon$ and decode $z = \mu_p(y) + \sigma_p(y) \odot \varepsilon$ once for each label
+# $y = 0, \dots, 9$ with the model you just trained: one row per $\varepsilon$, one column per label. What changes
+# along a row? (a) the digit changes, following the label; (b) the digit stays the same, only its style changes;
+# (c) nothing changes, since the noise is the same. **Answer before running the cell below it**: put the letter
+# in `predicted_label_swap`.
+
+# %% solution predicted_label_swap
+# Your prediction, before running the cell below: "a", "b" or "c".
+### BEGIN SOLUTION
+predicted_label_swap = "a"
+### END SOLUTION
+
+# %% test predicted_label_swap points=1
+checks.assert_true(
+    isinstance(predicted_label_swap, str) and predicted_label_swap.strip().lower() in ("a", "b", "c"),
+    f'predicted_label_swap should be one of the letters "a", "b" or "c"; got {predicted_label_swap!r}.',
+)
+### BEGIN HIDDEN TESTS
+checks.assert_true(
+    predicted_label_swap.strip().lower() == "a",
+    "The answer is (a): the digit follows the label. The decoder reads [z, one_hot(y)] and was trained to "
+    "reconstruct each image from its own label, so the label tells it which digit to draw, and your learned "
+    "prior also moves z into the region of class y. The noise carries what the label does not: the same "
+    "epsilon tends to keep slant and stroke width from column to column (lecture 06, section 8, measures it).",
+)
+### END HIDDEN TESTS
+
+# %%
+_eps = tf.random.stateless_normal([4, cvae.latent_dim], seed=[config.seed(), 7])
+_rows = []
+for _c in range(10):
+    _onehot = tf.one_hot(np.full(4, _c), 10)
+    _mean, _log_var = cvae.prior(_onehot)
+    _z = _mean + tf.exp(0.5 * _log_var) * _eps
+    _rows.append(tf.sigmoid(cvae.decoder(tf.concat([_z, _onehot], axis=-1))).numpy())
+_swap = np.stack(_rows, axis=1)  # (4 noise vectors, 10 labels, 784)
+fig = plotting.image_grid(_swap.reshape(-1, 784), 4, 10, size=0.7, title="one noise vector per row, labels 0..9")
+plt.show()
+
+# %% [markdown]
+# ## Predict, then run: temperature zero (1 point)
+#
+# A **temperature** $\tau$ scales the prior's standard deviation: $z = \mu_p(y) + \tau\,\sigma_p(y) \odot \varepsilon$.
+# $\tau < 1$ gives more typical digits, $\tau > 1$ more unusual ones. Draw 8 images of the digit 3 with 8
+# different noise vectors $\varepsilon$ at $\tau = 0$: how many *different* images do you get? **Answer before
+# running the cell below it**: put the number in `predicted_distinct_images`.
+
+# %% solution predicted_distinct_images
+# Your prediction, before running the cell below: a whole number.
+### BEGIN SOLUTION
+predicted_distinct_images = 1
+### END SOLUTION
+
+# %% test predicted_distinct_images points=1
+checks.assert_true(
+    isinstance(predicted_distinct_images, (int, float, np.integer, np.floating)),
+    f"predicted_distinct_images should be a number; got {type(predicted_distinct_images).__name__}.",
+)
+### BEGIN HIDDEN TESTS
+checks.assert_true(
+    predicted_distinct_images == 1,
+    f"The answer is 1, not {predicted_distinct_images}: at temperature 0 the noise is multiplied by 0, so every "
+    "draw has z = mu_p(3), the prior mean of the class, and the decoder turns that one code into the same image "
+    "8 times: the model's single most typical 3. Diversity comes only from the noise, and the temperature "
+    "scales it.",
+)
+### END HIDDEN TESTS
+
+# %%
+_temperatures = [0.0, 0.5, 1.0, 1.5]
+_onehot = tf.one_hot(np.full(8, 3), 10)
+_mean, _log_var = cvae.prior(_onehot)
+_eps = tf.random.stateless_normal([8, cvae.latent_dim], seed=[config.seed(), 8])
+_grid = []
+for _tau in _temperatures:
+    _z = _mean + _tau * tf.exp(0.5 * _log_var) * _eps
+    _images = tf.sigmoid(cvae.decoder(tf.concat([_z, _onehot], axis=-1))).numpy()
+    _distinct = len(np.unique(np.round(_images, 4), axis=0))
+    print(f"temperature {_tau}: {_distinct} different images among 8")
+    _grid.append(_images)
+fig = plotting.image_grid(
+    np.concatenate(_grid), 4, 8, size=0.7, title="digit 3 at temperatures 0, 0.5, 1, 1.5 (one row each)"
 )
 plt.show()
 
@@ -947,8 +1055,9 @@ plt.show()
 # **Model answer.** (a) With equal means and $r = \sigma_q^2/\sigma_p^2$,
 # $\mathrm{KL}(q\,\|\,p) = \tfrac12(r - 1 - \ln r)$ and $\mathrm{KL}(p\,\|\,q) = \tfrac12(1/r - 1 + \ln r)$.
 # For a narrow $q$ ($r \to 0$) the first grows only like
-# $\tfrac12\ln(1/r)$, the second like $1/(2r)$: the reverse direction punishes a $q$ that misses mass of $p$ far
-# more. The loss uses $\mathrm{KL}(q\,\|\,p)$ because it comes from the ELBO,
+# $\tfrac12\ln(1/r)$, the second like $1/(2r)$: the forward KL, $\mathrm{KL}(p\,\|\,q)$ (an average over $p$), punishes
+# a $q$ that misses mass of $p$ far more than the reverse KL, $\mathrm{KL}(q\,\|\,p)$, does (unit 02's names, with
+# $q$ the approximation). The loss uses $\mathrm{KL}(q\,\|\,p)$ because it comes from the ELBO,
 # $\mathbb E_q[\log p(x \mid z, y)] - \mathrm{KL}(q\,\|\,p)$, an expectation under $q$ that we can estimate with
 # samples of $q$ (and $\log p(x \mid y) = \mathrm{ELBO} + \mathrm{KL}(q\,\|\,p(z \mid x, y))$ holds only in this
 # direction).

@@ -17,6 +17,8 @@ TESTS = {  # solution cell -> the test cell that grades it
     "cvae_negative_elbo": "test_cvae_negative_elbo",
     "cvae_forward": "test_cvae_forward",
     "generate": "test_generate",
+    "predicted_label_swap": "test_predicted_label_swap",
+    "predicted_distinct_images": "test_predicted_distinct_images",
 }
 
 edit = Edits(ASSIGNMENT)
@@ -87,6 +89,9 @@ class ConditionalPrior(keras.Model):
             "ConditionalPrior",
             {"keras.layers.Dense(2 * latent_dim)": 'keras.layers.Dense(2 * latent_dim, activation="relu")'},
         ),
+        "no ReLU on the hidden layer (a linear map of the label)": edit(
+            "ConditionalPrior", {'keras.layers.Dense(hidden, activation="relu")': "keras.layers.Dense(hidden)"}
+        ),
     },
     "cvae_negative_elbo": {
         "KL to N(0, I) instead of the conditional prior": edit(
@@ -126,6 +131,14 @@ class ConditionalPrior(keras.Model):
             {"model.prior(tf.one_hot(labels, model.num_classes))": "model.prior(tf.zeros([n, model.num_classes]))"},
         ),
         "standard deviation exp(log_var)": edit("generate", {"tf.exp(0.5 * log_var)": "tf.exp(log_var)"}),
+    },
+    "predicted_label_swap": {
+        "(b): the digit stays, only the style changes": 'predicted_label_swap = "b"',
+        "(c): nothing changes, the noise is the same": 'predicted_label_swap = "c"',
+    },
+    "predicted_distinct_images": {
+        "8: one image per noise vector": "predicted_distinct_images = 8",
+        "0: no image without noise": "predicted_distinct_images = 0",
     },
 }
 
@@ -248,4 +261,6 @@ def cvae_forward(model, x, y, eps):
             },
         ),
     },
+    "predicted_label_swap": {"the capital letter, with spaces": 'predicted_label_swap = " A "'},
+    "predicted_distinct_images": {"a float": "predicted_distinct_images = 1.0"},
 }
