@@ -566,7 +566,8 @@ for _ in range(GAP_STEPS):
 
 # %% [markdown]
 # Compare the two ELBOs with the same 500 samples of $\varepsilon$ per image (a paired comparison, so its
-# standard error is small), and with $\mathcal L_k$ on the same images.
+# standard error is small), and with $\mathcal L_k$ on the same images. All three are lower bounds on
+# $\log p_\theta(x)$, so a well-fitted $q$ may even beat $\mathcal L_k$ computed with the encoder's $q$.
 
 # %%
 eps_gap = tf.random.stateless_normal((500, GAP_N, latent_dim), seed=(config.seed(), 13))
