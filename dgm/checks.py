@@ -102,3 +102,30 @@ def assert_within_se(
             f"{what}: expected about {expected:.5g} (± {z * standard_error:.2g}, {z:g} standard errors), "
             f"got {value:.5g}." + (f" Hint: {hint}" if hint else "")
         )
+
+
+def without_tfp_kl(answer, name: str):
+    """``answer`` wrapped so that, while it runs, TFP's KL divergences raise a CheckFailure.
+
+    For exercises whose point is the formula: ``tfd.kl_divergence``, ``tfp.distributions.kl_divergence``
+    and a distribution's ``.kl_divergence`` method all look the formula up through TFP's private
+    ``kullback_leibler._registered_kl`` (TFP 0.25), which raises meanwhile and is restored afterwards.
+    The test computes its own TFP reference outside the call.
+    """
+    from tensorflow_probability.python.distributions import kullback_leibler
+
+    def refuse(*args, **kwargs):
+        raise CheckFailure(
+            f"{name} called TFP's KL (tfd.kl_divergence or a distribution's .kl_divergence method): "
+            "implement the formula; tfd.kl_divergence is not allowed in this exercise."
+        )
+
+    def call(*args, **kwargs):
+        saved = kullback_leibler._registered_kl
+        kullback_leibler._registered_kl = refuse
+        try:
+            return answer(*args, **kwargs)
+        finally:
+            kullback_leibler._registered_kl = saved
+
+    return call

@@ -370,3 +370,16 @@ def test_binarized_batches_are_reproducible():
     pictures = np.random.default_rng(0).random((64, 784), dtype=np.float32)
     runs = [np.concatenate([x.numpy() for x in data.binarized_batches(pictures, 32, seed=3)]) for _ in range(2)]
     assert np.array_equal(*runs), "the same seed should give the same batches"
+
+
+def test_without_tfp_kl_refuses_tfp_inside_the_call_only():
+    import tensorflow_probability as tfp
+
+    tfd = tfp.distributions
+    p, q = tfd.Normal(0.0, 1.0), tfd.Normal(1.0, 2.0)
+    with pytest.raises(checks.CheckFailure, match="not allowed"):
+        checks.without_tfp_kl(lambda: tfd.kl_divergence(p, q), "kl")()
+    with pytest.raises(checks.CheckFailure, match="not allowed"):
+        checks.without_tfp_kl(lambda: p.kl_divergence(q), "kl")()
+    assert checks.without_tfp_kl(lambda a: a + 1, "kl")(1) == 2  # a formula is fine
+    assert float(tfd.kl_divergence(p, q)) > 0  # and TFP is back afterwards

@@ -57,32 +57,7 @@ def kl_categorical(p, q):
 
 
 # %% test kl_categorical points=3
-from tensorflow_probability.python.distributions import kullback_leibler as _kullback_leibler
-
-
-def _refuse_tfp_kl(*args, **kwargs):
-    raise checks.CheckFailure(
-        "kl_categorical called TFP's KL (tfd.kl_divergence or a distribution's .kl_divergence method): "
-        "implement the formula; tfd.kl_divergence is not allowed in this exercise."
-    )
-
-
-def _formula_only(answer):
-    """The answer, called with TFP's KL unavailable: tfd.kl_divergence, tfp.distributions.kl_divergence and
-    the .kl_divergence method all look the formula up through _registered_kl, which raises meanwhile."""
-
-    def call(*args):
-        saved = _kullback_leibler._registered_kl
-        _kullback_leibler._registered_kl = _refuse_tfp_kl
-        try:
-            return answer(*args)
-        finally:
-            _kullback_leibler._registered_kl = saved
-
-    return call
-
-
-_kl_categorical = _formula_only(kl_categorical)
+_kl_categorical = checks.without_tfp_kl(kl_categorical, "kl_categorical")  # the formula, not tfd.kl_divergence
 
 checks.assert_close(
     _kl_categorical([0.5, 0.5], [0.9, 0.1]),
@@ -163,32 +138,7 @@ def kl_gaussian(mu0, sigma0, mu1, sigma1):
 
 
 # %% test kl_gaussian points=3
-from tensorflow_probability.python.distributions import kullback_leibler as _kullback_leibler
-
-
-def _refuse_tfp_kl(*args, **kwargs):
-    raise checks.CheckFailure(
-        "kl_gaussian called TFP's KL (tfd.kl_divergence or a distribution's .kl_divergence method): "
-        "implement the formula; tfd.kl_divergence is not allowed in this exercise."
-    )
-
-
-def _formula_only(answer):
-    """The answer, called with TFP's KL unavailable: tfd.kl_divergence, tfp.distributions.kl_divergence and
-    the .kl_divergence method all look the formula up through _registered_kl, which raises meanwhile."""
-
-    def call(*args):
-        saved = _kullback_leibler._registered_kl
-        _kullback_leibler._registered_kl = _refuse_tfp_kl
-        try:
-            return answer(*args)
-        finally:
-            _kullback_leibler._registered_kl = saved
-
-    return call
-
-
-_kl_gaussian = _formula_only(kl_gaussian)
+_kl_gaussian = checks.without_tfp_kl(kl_gaussian, "kl_gaussian")  # the formula, not tfd.kl_divergence
 
 checks.assert_close(
     _kl_gaussian(0.0, 1.0, 0.0, 1.0),
@@ -364,32 +314,7 @@ def kl_mvn(mu0, cov0, mu1, cov1):
 
 
 # %% test kl_mvn points=4
-from tensorflow_probability.python.distributions import kullback_leibler as _kullback_leibler
-
-
-def _refuse_tfp_kl(*args, **kwargs):
-    raise checks.CheckFailure(
-        "kl_mvn called TFP's KL (tfd.kl_divergence or a distribution's .kl_divergence method): "
-        "implement the formula; tfd.kl_divergence is not allowed in this exercise."
-    )
-
-
-def _formula_only(answer):
-    """The answer, called with TFP's KL unavailable: tfd.kl_divergence, tfp.distributions.kl_divergence and
-    the .kl_divergence method all look the formula up through _registered_kl, which raises meanwhile."""
-
-    def call(*args):
-        saved = _kullback_leibler._registered_kl
-        _kullback_leibler._registered_kl = _refuse_tfp_kl
-        try:
-            return answer(*args)
-        finally:
-            _kullback_leibler._registered_kl = saved
-
-    return call
-
-
-_kl_mvn = _formula_only(kl_mvn)
+_kl_mvn = checks.without_tfp_kl(kl_mvn, "kl_mvn")  # the formula, not tfd.kl_divergence
 
 _I = np.eye(2)
 checks.assert_close(
