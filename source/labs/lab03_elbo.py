@@ -94,7 +94,7 @@ def exact_evidence_and_posterior(x, W, b, sigma):
     ### END SOLUTION
 
 
-# %% test exact_evidence_and_posterior points=4
+# %% test exact_evidence_and_posterior points=1
 # 1-D: z ~ N(0, 1), x | z ~ N(z, 1), x = 2. Then p(x) = N(2; 0, 2), p(z | x) = N(1, 1/2).
 _result = exact_evidence_and_posterior(np.array([2.0]), np.array([[1.0]]), np.array([0.0]), 1.0)
 checks.assert_true(
@@ -135,6 +135,54 @@ checks.assert_close(
 )
 checks.assert_close(_cov, [[0.8]], "the posterior covariance for x | z ~ N(z, 2^2)")
 checks.assert_close(_mean, [0.2], "the posterior mean for x | z ~ N(z, 2^2), x = 1")
+
+# %% test exact_evidence_and_posterior:random_evidence points=1
+# log p(x) for random models with D > d, D = d and D < d, against a reference from TFP.
+_rng = np.random.default_rng(31)
+_W, _b, _x = _rng.normal(size=(5, 2)), _rng.normal(size=5), _rng.normal(size=5) * 2
+_log_px = exact_evidence_and_posterior(_x, _W, _b, 0.7)[0]
+checks.assert_true(
+    np.ndim(checks.as_array(_log_px, "log_px")) == 0,
+    f"log p(x) should be one number; got an array of shape {np.shape(_log_px)}.",
+)
+### BEGIN HIDDEN TESTS
+import tensorflow_probability as tfp
+
+
+def _reference(x, W, b, s):
+    n_obs, n_latent = W.shape
+    cov_x = W @ W.T + s**2 * np.eye(n_obs)
+    log_px = float(tfp.distributions.MultivariateNormalTriL(b, np.linalg.cholesky(cov_x)).log_prob(x))
+    cov = np.linalg.inv(np.eye(n_latent) + W.T @ W / s**2)
+    return log_px, cov @ W.T @ (x - b) / s**2, cov
+
+
+_rng = np.random.default_rng(31)
+for _D, _d in [(5, 2), (3, 3), (1, 4)]:
+    _W, _b, _x, _s = _rng.normal(size=(_D, _d)), _rng.normal(size=_D), _rng.normal(size=_D) * 2, 0.7
+    _log_px = exact_evidence_and_posterior(_x, _W, _b, _s)[0]
+    _what = f"(D = {_D}, d = {_d}, random W, b, x, sigma = 0.7)"
+    _hints = [(_reference(_x, _W, _b, np.sqrt(_s))[0], "sigma is a standard deviation: the noise variance is sigma^2.")]
+    if _D <= _d:  # W W^T is invertible here, so the mistake gives a finite number
+        _hints.append(
+            (
+                float(tfp.distributions.MultivariateNormalTriL(_b, np.linalg.cholesky(_W @ _W.T)).log_prob(_x)),
+                "that is log N(x; b, W W^T): the covariance of x is W W^T + sigma^2 I.",
+            )
+        )
+    checks.assert_close(_log_px, _reference(_x, _W, _b, _s)[0], f"log p(x) {_what}", rtol=1e-6, hints=_hints)
+### END HIDDEN TESTS
+
+# %% test exact_evidence_and_posterior:random_moments points=1
+# The posterior mean and covariance for random models with D > d, D = d and D < d, against a reference.
+_rng = np.random.default_rng(31)
+_W, _b, _x = _rng.normal(size=(5, 2)), _rng.normal(size=5), _rng.normal(size=5) * 2
+_log_px, _mean, _cov = exact_evidence_and_posterior(_x, _W, _b, 0.7)
+checks.assert_true(
+    np.shape(_mean) == (2,) and np.shape(_cov) == (2, 2),
+    "for W of shape (5, 2) the posterior mean should have shape (2,) and its covariance shape (2, 2); "
+    f"got {np.shape(_mean)} and {np.shape(_cov)}.",
+)
 ### BEGIN HIDDEN TESTS
 import tensorflow_probability as tfp
 
@@ -153,22 +201,14 @@ for _D, _d in [(5, 2), (3, 3), (1, 4)]:
     _log_px, _mean, _cov = exact_evidence_and_posterior(_x, _W, _b, _s)
     _ref = _reference(_x, _W, _b, _s)
     _what = f"(D = {_D}, d = {_d}, random W, b, x, sigma = 0.7)"
-    _hints = [(_reference(_x, _W, _b, np.sqrt(_s))[0], "sigma is a standard deviation: the noise variance is sigma^2.")]
-    if _D <= _d:  # W W^T is invertible here, so the mistake gives a finite number
-        _hints.append(
-            (
-                float(tfp.distributions.MultivariateNormalTriL(_b, np.linalg.cholesky(_W @ _W.T)).log_prob(_x)),
-                "that is log N(x; b, W W^T): the covariance of x is W W^T + sigma^2 I.",
-            )
-        )
-    checks.assert_close(_log_px, _ref[0], f"log p(x) {_what}", rtol=1e-6, hints=_hints)
-    _no_prior = np.linalg.pinv(_W.T @ _W / _s**2)
     checks.assert_close(
         _cov,
         _ref[2],
         f"the posterior covariance {_what}",
         rtol=1e-6,
-        hints=[(_no_prior, "that is (W^T W / sigma^2)^-1: the precision is I + W^T W / sigma^2.")],
+        hints=[
+            (np.linalg.pinv(_W.T @ _W / _s**2), "that is (W^T W / sigma^2)^-1: the precision is I + W^T W / sigma^2.")
+        ],
     )
     checks.assert_close(
         _mean,
@@ -180,13 +220,35 @@ for _D, _d in [(5, 2), (3, 3), (1, 4)]:
             (_ref[2] @ _W.T @ (_x - _b), "the mean is Sigma W^T (x - b) / sigma^2: is the 1 / sigma^2 missing?"),
         ],
     )
-# Large values: work with Cholesky factors or solves, and the answer stays finite.
+### END HIDDEN TESTS
+
+# %% test exact_evidence_and_posterior:large_values points=1
+# Large values (D = 20, W of size 30, sigma = 0.01): work with Cholesky factors or solves, and the answer stays finite.
+_rng = np.random.default_rng(41)
 _W, _b, _x = _rng.normal(size=(20, 3)) * 30, np.zeros(20), _rng.normal(size=20) * 100
 _log_px, _mean, _cov = exact_evidence_and_posterior(_x, _W, _b, 0.01)
+checks.assert_true(
+    np.isfinite(checks.as_array(_log_px, "log_px")) and np.all(np.isfinite(checks.as_array(_mean, "post_mean"))),
+    f"with D = 20, large W and sigma = 0.01, log p(x) = {_log_px} and the posterior mean should be finite: "
+    "use Cholesky factors or solves rather than determinants and inverses of W W^T + sigma^2 I.",
+)
+### BEGIN HIDDEN TESTS
+import tensorflow_probability as tfp
+
+
+def _reference(x, W, b, s):
+    n_obs, n_latent = W.shape
+    cov_x = W @ W.T + s**2 * np.eye(n_obs)
+    log_px = float(tfp.distributions.MultivariateNormalTriL(b, np.linalg.cholesky(cov_x)).log_prob(x))
+    cov = np.linalg.inv(np.eye(n_latent) + W.T @ W / s**2)
+    return log_px, cov @ W.T @ (x - b) / s**2, cov
+
+
 _ref = _reference(_x, _W, _b, 0.01)
 checks.assert_close(_log_px, _ref[0], "log p(x) with D = 20, large W and small sigma = 0.01", rtol=1e-6)
 checks.assert_close(_mean, _ref[1], "the posterior mean with D = 20, large W and small sigma = 0.01", rtol=1e-6)
 ### END HIDDEN TESTS
+
 
 # %% [markdown]
 # ## Exercise 2 — the ELBO by Monte Carlo (3 points)
@@ -219,7 +281,7 @@ def elbo_monte_carlo(x, W, b, sigma, q_mean, q_std, n, seed=0):
     ### END SOLUTION
 
 
-# %% test elbo_monte_carlo points=3
+# %% test elbo_monte_carlo points=1
 # 1-D: z ~ N(0, 1), x | z ~ N(z, 1), x = 2; the posterior is N(1, 1/2) and log p(x) = log N(2; 0, 2).
 _args = (np.array([2.0]), np.array([[1.0]]), np.array([0.0]), 1.0)
 _log_px = -0.5 * np.log(4 * np.pi) - 1.0
@@ -259,46 +321,46 @@ checks.assert_true(
     f"since every log-weight equals log p(x) there; got ({_est:.5f}, {_se:.3g}). "
     "Is log q(z) subtracted from log p(x, z)?",
 )
+
+# %% test elbo_monte_carlo:random points=1
+# A random 3-D q (D = 4, d = 3): the estimate and its standard error against the exact ELBO.
+_rng = np.random.default_rng(32)
+_W, _b, _x, _s = _rng.normal(size=(4, 3)), _rng.normal(size=4), _rng.normal(size=4) * 2, 0.8
+_m, _sq = _rng.normal(size=3) * 0.5, np.exp(_rng.normal(size=3) * 0.3 - 0.5)
+_n = 5_000
+_result = elbo_monte_carlo(_x, _W, _b, _s, _m, _sq, _n, seed=3)
+checks.assert_true(
+    isinstance(_result, (tuple, list)) and len(_result) == 2,
+    f"elbo_monte_carlo should return (estimate, standard_error); got {type(_result).__name__}.",
+)
+_est, _se = _result
 ### BEGIN HIDDEN TESTS
 import tensorflow_probability as tfp
 
 _d = tfp.distributions
-_rng = np.random.default_rng(32)
-_W, _b, _x, _s = _rng.normal(size=(4, 3)), _rng.normal(size=4), _rng.normal(size=4) * 2, 0.8
-_m, _sq = _rng.normal(size=3) * 0.5, np.exp(_rng.normal(size=3) * 0.3 - 0.5)
-_prec = np.eye(3) + _W.T @ _W / _s**2
-_cov = np.linalg.inv(_prec)
+_cov = np.linalg.inv(np.eye(3) + _W.T @ _W / _s**2)
 _post = _d.MultivariateNormalTriL(_cov @ _W.T @ (_x - _b) / _s**2, np.linalg.cholesky(_cov))
 _log_px = float(_d.MultivariateNormalTriL(_b, np.linalg.cholesky(_W @ _W.T + _s**2 * np.eye(4))).log_prob(_x))
 _q = _d.MultivariateNormalDiag(_m, _sq)
 _elbo = _log_px - float(_d.kl_divergence(_q, _post))  # log p(x) = ELBO + KL(q || p(z | x))
-_z = _rng.normal(size=(200_000, 3)) * _sq + _m
-_ref_log_w = (
-    _d.MultivariateNormalDiag(np.zeros(3), np.ones(3)).log_prob(_z).numpy()
-    + _d.Normal(_z @ _W.T + _b, _s).log_prob(_x).numpy().sum(-1)
-    - _q.log_prob(_z).numpy()
-)
-_sd = _ref_log_w.std()
-_z = _rng.normal(size=(200_000, 3))  # the same log-weights at samples of the prior, a common mistake
-_from_prior = float(
-    np.mean(
-        _d.MultivariateNormalDiag(np.zeros(3), np.ones(3)).log_prob(_z).numpy()
-        + _d.Normal(_z @ _W.T + _b, _s).log_prob(_x).numpy().sum(-1)
-        - _q.log_prob(_z).numpy()
-    )
-)
-_entropy = float(_q.entropy())
-_n = 5_000
-_est, _se = elbo_monte_carlo(_x, _W, _b, _s, _m, _sq, _n, seed=3)
+
+
+def _log_w(z):
+    """log p(x, z) - log q(z) at samples z (a TFP reference)."""
+    log_joint_ref = _d.MultivariateNormalDiag(np.zeros(3), np.ones(3)).log_prob(z).numpy()
+    log_joint_ref += _d.Normal(z @ _W.T + _b, _s).log_prob(_x).numpy().sum(-1)
+    return log_joint_ref - _q.log_prob(z).numpy()
+
+
+_sd = _log_w(_rng.normal(size=(200_000, 3)) * _sq + _m).std()
+_from_prior = float(np.mean(_log_w(_rng.normal(size=(200_000, 3)))))  # at samples of the prior, a common mistake
+_hints = [
+    (_from_prior, "that average is over samples of the prior N(0, I): draw z from q."),
+    (_elbo - float(_q.entropy()), "that is E_q[log p(x, z)] alone: subtract log q(z) too (the entropy term)."),
+]
+_hints.sort(key=lambda hint: abs(hint[0] - float(checks.as_array(_est, "elbo_monte_carlo"))))  # the nearest first
 checks.assert_within_se(
-    _est,
-    _elbo,
-    _sd / np.sqrt(_n),
-    "the ELBO estimate for a random 3-D q (D = 4, d = 3)",
-    hints=[
-        (_from_prior, "that average is over samples of the prior N(0, I): draw z from q."),
-        (_elbo - _entropy, "that is E_q[log p(x, z)] alone: subtract log q(z) too (the entropy term)."),
-    ],
+    _est, _elbo, _sd / np.sqrt(_n), "the ELBO estimate for a random 3-D q (D = 4, d = 3)", hints=_hints
 )
 checks.assert_in_range(
     _se,
@@ -307,8 +369,27 @@ checks.assert_in_range(
     "the standard error for a random 3-D q, n = 5000",
     hint="It is std(log w) / sqrt(n), with log w = log p(x, z) - log q(z) and z ~ q.",
 )
+### END HIDDEN TESTS
+
+# %% test elbo_monte_carlo:edge_cases points=1
+# Edge cases: a narrow q (std 0.1) near the posterior mean, and the seed argument.
+_rng = np.random.default_rng(32)
+_W, _b, _x, _s = _rng.normal(size=(4, 3)), _rng.normal(size=4), _rng.normal(size=4) * 2, 0.8
+_m, _sq = _rng.normal(size=3) * 0.5, np.exp(_rng.normal(size=3) * 0.3 - 0.5)
+_cov = np.linalg.inv(np.eye(3) + _W.T @ _W / _s**2)
+_m2, _sq2, _n = _cov @ _W.T @ (_x - _b) / _s**2 + 0.3, np.full(3, 0.1), 5_000
+_est, _se = elbo_monte_carlo(_x, _W, _b, _s, _m2, _sq2, _n, seed=4)
+checks.assert_true(
+    np.isfinite(checks.as_array(_est, "elbo_monte_carlo")),
+    f"elbo_monte_carlo for a narrow q (std 0.1) returned {_est}, not a finite number.",
+)
+### BEGIN HIDDEN TESTS
+import tensorflow_probability as tfp
+
+_d = tfp.distributions
 # Samples must come from q, not from the prior (the two differ a lot for a narrow q far from 0).
-_m2, _sq2 = _cov @ _W.T @ (_x - _b) / _s**2 + 0.3, np.full(3, 0.1)
+_post = _d.MultivariateNormalTriL(_cov @ _W.T @ (_x - _b) / _s**2, np.linalg.cholesky(_cov))
+_log_px = float(_d.MultivariateNormalTriL(_b, np.linalg.cholesky(_W @ _W.T + _s**2 * np.eye(4))).log_prob(_x))
 _q2 = _d.MultivariateNormalDiag(_m2, _sq2)
 _elbo2 = _log_px - float(_d.kl_divergence(_q2, _post))
 _z2 = _rng.normal(size=(50_000, 3)) * _sq2 + _m2
@@ -317,7 +398,6 @@ _sd2 = np.std(
     + _d.Normal(_z2 @ _W.T + _b, _s).log_prob(_x).numpy().sum(-1)
     - _q2.log_prob(_z2).numpy()
 )
-_est, _se = elbo_monte_carlo(_x, _W, _b, _s, _m2, _sq2, _n, seed=4)
 # The tolerance comes from the reference's spread, not from the standard error returned (which could be anything).
 checks.assert_within_se(
     _est, _elbo2, max(_sd2 / np.sqrt(_n), 1e-3), "the ELBO estimate for a narrow q (std 0.1) near the posterior mean"
@@ -334,6 +414,7 @@ checks.assert_true(
     "elbo_monte_carlo with seeds 5 and 6 gave the same estimate: draw the samples from the seed argument.",
 )
 ### END HIDDEN TESTS
+
 
 # %% [markdown]
 # ## Exercise 3 — the ELBO in closed form (3 points)
@@ -371,7 +452,7 @@ def elbo_analytic(x, W, b, sigma, q_mean, q_std):
     ### END SOLUTION
 
 
-# %% test elbo_analytic points=3
+# %% test elbo_analytic points=1
 # 1-D: z ~ N(0, 1), x | z ~ N(z, 1), x = 2; the posterior is N(1, 1/2) and log p(x) = log N(2; 0, 2).
 _args = (np.array([2.0]), np.array([[1.0]]), np.array([0.0]), 1.0)
 _log_px = -0.5 * np.log(4 * np.pi) - 1.0
@@ -405,6 +486,17 @@ checks.assert_close(
         ),
     ],
 )
+
+# %% test elbo_analytic:random points=1
+# Random models (D = 6, d = 2 and D = 3, d = 4) and random diagonal q, against log p(x) - KL(q || p(z | x)).
+_rng = np.random.default_rng(33)
+_W, _b, _x = _rng.normal(size=(6, 2)), _rng.normal(size=6), _rng.normal(size=6) * 2
+_m, _sq = _rng.normal(size=2), np.exp(_rng.normal(size=2) * 0.5 - 0.3)
+_elbo = elbo_analytic(_x, _W, _b, 0.5, _m, _sq)
+checks.assert_true(
+    np.ndim(checks.as_array(_elbo, "elbo_analytic")) == 0,
+    f"elbo_analytic should return one number; got an array of shape {np.shape(_elbo)}.",
+)
 ### BEGIN HIDDEN TESTS
 import tensorflow_probability as tfp
 
@@ -433,17 +525,29 @@ for _D, _dz, _s in [(6, 2, 0.5), (3, 4, 1.3)]:
             (_expected - float(_q.entropy()), "the entropy of q is missing: that is E_q[log p(x, z)] alone."),
         ],
     )
+### END HIDDEN TESTS
+
+# %% test elbo_analytic:diagonal_posterior points=1
 # The ELBO is never above log p(x), and equals it at the posterior when the posterior is diagonal.
 _W = np.array([[2.0, 0.0], [0.0, 1.0], [0.0, 0.0]])
 _x, _b, _s = np.array([1.0, -2.0, 0.5]), np.array([0.5, 0.0, 0.0]), 0.5
 _var = 1 / (1 + np.diag(_W.T @ _W) / _s**2)
-_log_px = float(_d.MultivariateNormalTriL(_b, np.linalg.cholesky(_W @ _W.T + _s**2 * np.eye(3))).log_prob(_x))
+_elbo = elbo_analytic(_x, _W, _b, _s, _var * (_W.T @ (_x - _b)) / _s**2, np.sqrt(_var))
+checks.assert_true(
+    np.ndim(checks.as_array(_elbo, "elbo_analytic")) == 0,
+    f"elbo_analytic should return one number; got an array of shape {np.shape(_elbo)}.",
+)
+### BEGIN HIDDEN TESTS
+import tensorflow_probability as tfp
+
+_log_px = tfp.distributions.MultivariateNormalTriL(_b, np.linalg.cholesky(_W @ _W.T + _s**2 * np.eye(3))).log_prob(_x)
 checks.assert_close(
-    elbo_analytic(_x, _W, _b, _s, _var * (_W.T @ (_x - _b)) / _s**2, np.sqrt(_var)),
-    _log_px,
+    _elbo,
+    float(_log_px),
     "elbo_analytic at the exact (diagonal) posterior of a 2-D model, which must equal log p(x)",
 )
 ### END HIDDEN TESTS
+
 
 # %% [markdown]
 # ## Predict, then run — the gap of a shifted $q$ (1 point)
@@ -521,19 +625,12 @@ def iwae_bound(x, W, b, sigma, q_mean, q_std, k, n_outer, seed=0):
     ### END SOLUTION
 
 
-# %% test iwae_bound points=4
+# %% test iwae_bound points=2
 def _iwae_reference(x, W, b, s, m, sq, k, n_outer, rng):
-    """Mean and standard deviation of log((1/k) sum w) over n_outer sets (a NumPy reference)."""
+    """Mean and standard deviation of log((1/k) sum w) over n_outer sets, and the mean log-weight (NumPy)."""
     z = m + sq * rng.normal(size=(n_outer, k, len(m)))
-    r = x - z @ W.T - b
-    log_w = (
-        -0.5 * np.sum(r**2, -1) / s**2
-        - len(x) * np.log(s)
-        - 0.5 * len(x) * np.log(2 * np.pi)
-        - 0.5 * np.sum(z**2, -1)
-        + 0.5 * np.sum(((z - m) / sq) ** 2, -1)
-        + np.sum(np.log(sq))
-    )
+    log_lik = -0.5 * np.sum((x - z @ W.T - b) ** 2, -1) / s**2 - len(x) * np.log(s) - 0.5 * len(x) * np.log(2 * np.pi)
+    log_w = log_lik - 0.5 * np.sum(z**2, -1) + 0.5 * np.sum(((z - m) / sq) ** 2, -1) + np.sum(np.log(sq))
     top = log_w.max(axis=1, keepdims=True)
     per_set = np.log(np.mean(np.exp(log_w - top), axis=1)) + top[:, 0]
     return per_set.mean(), per_set.std(), log_w.mean()
@@ -575,10 +672,30 @@ checks.assert_in_range(
     "the standard error of the k = 50 bound, n_outer = 2000",
     hint="It is the std of the n_outer values of log((1/k) sum w) divided by sqrt(n_outer).",
 )
-### BEGIN HIDDEN TESTS
+
+# %% test iwae_bound:random points=1
+# A random 2-D model (D = 4): L_1 (the ELBO), L_10 and L_100 against a NumPy reference.
 _rng = np.random.default_rng(34)
 _W, _b, _x, _s = _rng.normal(size=(4, 2)), _rng.normal(size=4), _rng.normal(size=4) * 2, 0.6
 _m, _sq = np.array([0.3, -0.2]), np.array([0.6, 0.5])
+_result = iwae_bound(_x, _W, _b, _s, _m, _sq, 1, 1_000, seed=1)
+checks.assert_true(
+    isinstance(_result, (tuple, list)) and len(_result) == 2,
+    f"iwae_bound should return (estimate, standard_error); got {type(_result).__name__}.",
+)
+
+
+### BEGIN HIDDEN TESTS
+def _iwae_reference(x, W, b, s, m, sq, k, n_outer, rng):
+    """Mean and standard deviation of log((1/k) sum w) over n_outer sets, and the mean log-weight (NumPy)."""
+    z = m + sq * rng.normal(size=(n_outer, k, len(m)))
+    log_lik = -0.5 * np.sum((x - z @ W.T - b) ** 2, -1) / s**2 - len(x) * np.log(s) - 0.5 * len(x) * np.log(2 * np.pi)
+    log_w = log_lik - 0.5 * np.sum(z**2, -1) + 0.5 * np.sum(((z - m) / sq) ** 2, -1) + np.sum(np.log(sq))
+    top = log_w.max(axis=1, keepdims=True)
+    per_set = np.log(np.mean(np.exp(log_w - top), axis=1)) + top[:, 0]
+    return per_set.mean(), per_set.std(), log_w.mean()
+
+
 _previous = -np.inf
 for _k in (1, 10, 100):
     _mean, _sd, _elbo = _iwae_reference(_x, _W, _b, _s, _m, _sq, _k, 300_000 // _k, _rng)
@@ -593,10 +710,33 @@ for _k in (1, 10, 100):
     )
     checks.assert_true(_mean > _previous, "internal check: the reference bound should grow with k")
     _previous = _mean
+### END HIDDEN TESTS
+
+# %% test iwae_bound:far_q points=1
 # A q far from the posterior: log-weights near -1000, whose exp underflows to 0 in float64.
+_rng = np.random.default_rng(34)
+_W, _b, _x, _s = _rng.normal(size=(4, 2)), _rng.normal(size=4), _rng.normal(size=4) * 2, 0.6
 _m_far, _sq_far = np.array([25.0, -25.0]), np.array([0.3, 0.3])
+_result = iwae_bound(_x, _W, _b, _s, _m_far, _sq_far, 20, 1_000, seed=7)
+checks.assert_true(
+    isinstance(_result, (tuple, list)) and len(_result) == 2,
+    f"iwae_bound should return (estimate, standard_error); got {type(_result).__name__}.",
+)
+_est, _se = _result
+
+
+### BEGIN HIDDEN TESTS
+def _iwae_reference(x, W, b, s, m, sq, k, n_outer, rng):
+    """Mean and standard deviation of log((1/k) sum w) over n_outer sets, and the mean log-weight (NumPy)."""
+    z = m + sq * rng.normal(size=(n_outer, k, len(m)))
+    log_lik = -0.5 * np.sum((x - z @ W.T - b) ** 2, -1) / s**2 - len(x) * np.log(s) - 0.5 * len(x) * np.log(2 * np.pi)
+    log_w = log_lik - 0.5 * np.sum(z**2, -1) + 0.5 * np.sum(((z - m) / sq) ** 2, -1) + np.sum(np.log(sq))
+    top = log_w.max(axis=1, keepdims=True)
+    per_set = np.log(np.mean(np.exp(log_w - top), axis=1)) + top[:, 0]
+    return per_set.mean(), per_set.std(), log_w.mean()
+
+
 _mean, _sd, _ = _iwae_reference(_x, _W, _b, _s, _m_far, _sq_far, 20, 20_000, _rng)
-_est, _se = iwae_bound(_x, _W, _b, _s, _m_far, _sq_far, 20, 1_000, seed=7)
 checks.assert_true(
     np.isfinite(checks.as_array(_est, "iwae_bound")),
     f"iwae_bound for a q far from the posterior (log-weights about {_mean:.0f}) returned {_est}: the weights "
@@ -606,6 +746,7 @@ checks.assert_within_se(
     _est, _mean, _sd / np.sqrt(1_000), "the k = 20 bound for a q far from the posterior (log-weights near -1000)"
 )
 ### END HIDDEN TESTS
+
 
 # %% [markdown]
 # ## Predict, then run — which $q$ gains more from $K$? (1 point)
@@ -715,7 +856,7 @@ def fit_posterior(x, W, b, sigma, steps=500, seed=0):
     ### END SOLUTION
 
 
-# %% test fit_posterior points=4
+# %% test fit_posterior points=2
 # W has orthogonal columns, so the exact posterior is diagonal: precision diag(1 + 4/0.25, 1 + 1/0.25).
 _W = np.array([[2.0, 0.0], [0.0, 1.0], [0.0, 0.0]])
 _x, _b, _s = np.array([1.0, -2.0, 0.5]), np.array([0.5, 0.0, 0.0]), 0.5
@@ -742,17 +883,25 @@ checks.assert_close(
     atol=0.05,
     hints=[(_var, "q_std is the standard deviation: you returned the variance.")],
 )
-### BEGIN HIDDEN TESTS
-# A correlated posterior (correlation about -0.7): the best diagonal q has the posterior mean and
-# standard deviations 1 / sqrt(precision_jj), well below the posterior's marginal ones (0.70, 0.61).
+
+# %% test fit_posterior:correlated points=2
+# A model whose exact posterior is correlated, so that no diagonal q can match it.
 _rng = np.random.default_rng(35)
 _W, _s = np.array([[1.0, 0.8], [0.6, 1.0], [0.3, 0.5], [0.0, 0.4]]), 0.7
 _b, _x = _rng.normal(size=4), _rng.normal(size=4) * 2
+_fit = fit_posterior(_x, _W, _b, _s, seed=1)
+checks.assert_true(
+    isinstance(_fit, (tuple, list)) and len(_fit) == 2,
+    f"fit_posterior should return (q_mean, q_std); got {type(_fit).__name__}.",
+)
+### BEGIN HIDDEN TESTS
+# The correlation is about -0.7: the best diagonal q has the posterior mean and standard deviations
+# 1 / sqrt(precision_jj), well below the posterior's marginal ones (0.70, 0.61).
 _prec = np.eye(2) + _W.T @ _W / _s**2
 _cov = np.linalg.inv(_prec)
 _mean = _cov @ _W.T @ (_x - _b) / _s**2
 _std = 1 / np.sqrt(np.diag(_prec))
-_fit_mean, _fit_std = (checks.as_array(v, "fit_posterior") for v in fit_posterior(_x, _W, _b, _s, seed=1))
+_fit_mean, _fit_std = (checks.as_array(v, "fit_posterior") for v in _fit)
 checks.assert_close(
     _fit_mean,
     _mean,
@@ -777,6 +926,7 @@ checks.assert_close(
     ],
 )
 ### END HIDDEN TESTS
+
 
 # %% [markdown]
 # ## Exercise 6 — the variance of two gradient estimators (4 points)
@@ -822,7 +972,7 @@ def gradient_variance(x, W, b, sigma, q_mean, q_std, n_samples, n_replicates, se
     ### END SOLUTION
 
 
-# %% test gradient_variance points=4
+# %% test gradient_variance points=1
 # 1-D: z ~ N(0, 1), x | z ~ N(z, 1), x = 3, q = N(0.5, 0.8^2). The reparameterised per-sample gradient
 # is d/dz log p(x, z) = (x - z) - z = 3 - 2z, so its variance is 4 * 0.8^2 / n_samples exactly.
 _args = (np.array([3.0]), np.array([[1.0]]), np.array([0.0]), 1.0, np.array([0.5]), np.array([0.8]))
@@ -853,20 +1003,23 @@ checks.assert_true(
     "estimator is the noisy one. Is it (log p(x, z) - log q(z)) * (z - m) / s^2 for each sample?",
 )
 
+# %% test gradient_variance:score_1d points=1
+# The same 1-D case: var_score against a NumPy reference from 2 million draws.
+_args = (np.array([3.0]), np.array([[1.0]]), np.array([0.0]), 1.0, np.array([0.5]), np.array([0.8]))
+_result = gradient_variance(*_args, 10, 4_000, seed=0)
+checks.assert_true(
+    isinstance(_result, (tuple, list)) and len(_result) == 2,
+    f"gradient_variance should return (var_reparam, var_score); got {type(_result).__name__}.",
+)
+_var_score = float(checks.as_array(_result[1], "gradient_variance"))
+
 
 ### BEGIN HIDDEN TESTS
 def _score_variance(x, W, b, s, m, sq, n_samples, rng, n=2_000_000):
     """Per-component variance of the score-function estimator averaged over n_samples draws, summed."""
     z = m + sq * rng.normal(size=(n, len(m)))
-    r = x - z @ W.T - b
-    log_w = (
-        -0.5 * np.sum(r**2, -1) / s**2
-        - len(x) * np.log(s)
-        - 0.5 * len(x) * np.log(2 * np.pi)
-        - 0.5 * np.sum(z**2, -1)
-        + 0.5 * np.sum(((z - m) / sq) ** 2, -1)
-        + np.sum(np.log(sq))
-    )
+    log_lik = -0.5 * np.sum((x - z @ W.T - b) ** 2, -1) / s**2 - len(x) * np.log(s) - 0.5 * len(x) * np.log(2 * np.pi)
+    log_w = log_lik - 0.5 * np.sum(z**2, -1) + 0.5 * np.sum(((z - m) / sq) ** 2, -1) + np.sum(np.log(sq))
     log_q = -np.sum(np.log(sq)) - 0.5 * np.sum(((z - m) / sq) ** 2, -1) - 0.5 * len(m) * np.log(2 * np.pi)
     score = (z - m) / sq**2
     return (
@@ -877,7 +1030,6 @@ def _score_variance(x, W, b, s, m, sq, n_samples, rng, n=2_000_000):
 
 
 _rng = np.random.default_rng(36)
-# The same 1-D case: the score-function variance against a NumPy reference from 2 million draws.
 _ref, _only_score, _no_log_q = _score_variance(*_args, 10, _rng)
 checks.assert_in_range(
     _var_score,
@@ -893,16 +1045,23 @@ checks.assert_in_range(
         "and its variance over replicates."
     ),
 )
-# A random 3-D model.
+### END HIDDEN TESTS
+
+# %% test gradient_variance:random_reparam points=1
+# A random 3-D model (D = 4), n_samples = 20: var_reparam against its exact value.
+_rng = np.random.default_rng(46)
 _W, _b, _x, _s = _rng.normal(size=(4, 3)), _rng.normal(size=4), _rng.normal(size=4), 0.9
 _m, _sq = np.array([0.2, -0.4, 0.1]), np.array([0.7, 0.5, 0.9])
+_result = gradient_variance(_x, _W, _b, _s, _m, _sq, 20, 3_000, seed=1)
+checks.assert_true(
+    isinstance(_result, (tuple, list)) and len(_result) == 2,
+    f"gradient_variance should return (var_reparam, var_score); got {type(_result).__name__}.",
+)
+_var_reparam = float(checks.as_array(_result[0], "gradient_variance"))
+### BEGIN HIDDEN TESTS
 _prec = np.eye(3) + _W.T @ _W / _s**2
 _exact = np.trace(_prec @ np.diag(_sq**2) @ _prec) / 20  # grad_z log p(x, z) = W^T (x - b) / s^2 - precision z
 _no_prior = np.trace((_prec - np.eye(3)) @ np.diag(_sq**2) @ (_prec - np.eye(3))) / 20
-_var_reparam, _var_score = (
-    float(checks.as_array(v, "gradient_variance"))
-    for v in gradient_variance(_x, _W, _b, _s, _m, _sq, 20, 3_000, seed=1)
-)
 checks.assert_in_range(
     _var_reparam,
     0.9 * _exact,
@@ -915,6 +1074,36 @@ checks.assert_in_range(
         "take the variance of its average over n_samples."
     ),
 )
+### END HIDDEN TESTS
+
+# %% test gradient_variance:random_score points=1
+# A random 3-D model (D = 4), n_samples = 20: var_score against a NumPy reference from 2 million draws.
+_rng = np.random.default_rng(46)
+_W, _b, _x, _s = _rng.normal(size=(4, 3)), _rng.normal(size=4), _rng.normal(size=4), 0.9
+_m, _sq = np.array([0.2, -0.4, 0.1]), np.array([0.7, 0.5, 0.9])
+_result = gradient_variance(_x, _W, _b, _s, _m, _sq, 20, 3_000, seed=1)
+checks.assert_true(
+    isinstance(_result, (tuple, list)) and len(_result) == 2,
+    f"gradient_variance should return (var_reparam, var_score); got {type(_result).__name__}.",
+)
+_var_score = float(checks.as_array(_result[1], "gradient_variance"))
+
+
+### BEGIN HIDDEN TESTS
+def _score_variance(x, W, b, s, m, sq, n_samples, rng, n=2_000_000):
+    """Per-component variance of the score-function estimator averaged over n_samples draws, summed."""
+    z = m + sq * rng.normal(size=(n, len(m)))
+    log_lik = -0.5 * np.sum((x - z @ W.T - b) ** 2, -1) / s**2 - len(x) * np.log(s) - 0.5 * len(x) * np.log(2 * np.pi)
+    log_w = log_lik - 0.5 * np.sum(z**2, -1) + 0.5 * np.sum(((z - m) / sq) ** 2, -1) + np.sum(np.log(sq))
+    log_q = -np.sum(np.log(sq)) - 0.5 * np.sum(((z - m) / sq) ** 2, -1) - 0.5 * len(m) * np.log(2 * np.pi)
+    score = (z - m) / sq**2
+    return (
+        np.var(log_w[:, None] * score, axis=0).sum() / n_samples,
+        np.var(score, axis=0).sum() / n_samples,
+        np.var((log_w + log_q)[:, None] * score, axis=0).sum() / n_samples,  # log p(x, z) alone as the factor
+    )
+
+
 _ref, _only_score, _no_log_q = _score_variance(_x, _W, _b, _s, _m, _sq, 20, _rng)
 checks.assert_in_range(
     _var_score,
@@ -930,6 +1119,7 @@ checks.assert_in_range(
     ),
 )
 ### END HIDDEN TESTS
+
 
 # %% [markdown]
 # ## Summary

@@ -1,21 +1,32 @@
 """Unit 03 (the ELBO): wrong answers that must lose points, correct alternatives that must not.
 
-Each entry replaces one solution cell (by its nbgrader grade_id) with the code below; the test cell
-named in TESTS must then score 0 (every other test cell must keep full points). The code may use the
-names of the lab's imports cell (keras, np, tf, tfp, tfd) and the provided model cell (log_joint).
+Each entry replaces one solution cell (by its nbgrader grade_id) with the code below; the test cells
+named in TESTS for that cell must then lose points, and every other test cell must keep full points.
+The code may use the names of the lab's imports cell (keras, np, tf, tfp, tfd) and the provided model
+cell (log_joint).
 """
 
 from catalogue import Edits
 
 ASSIGNMENT = "lab03_elbo"
 edit = Edits(ASSIGNMENT)
-TESTS = {  # solution cell -> the test cell that grades it
-    "exact_evidence_and_posterior": "test_exact_evidence_and_posterior",
-    "elbo_monte_carlo": "test_elbo_monte_carlo",
-    "elbo_analytic": "test_elbo_analytic",
-    "iwae_bound": "test_iwae_bound",
-    "fit_posterior": "test_fit_posterior",
-    "gradient_variance": "test_gradient_variance",
+TESTS = {  # solution cell -> the test cells that grade it (one property each, the visible tests first)
+    "exact_evidence_and_posterior": [
+        "test_exact_evidence_and_posterior",
+        "test_exact_evidence_and_posterior_random_evidence",
+        "test_exact_evidence_and_posterior_random_moments",
+        "test_exact_evidence_and_posterior_large_values",
+    ],
+    "elbo_monte_carlo": ["test_elbo_monte_carlo", "test_elbo_monte_carlo_random", "test_elbo_monte_carlo_edge_cases"],
+    "elbo_analytic": ["test_elbo_analytic", "test_elbo_analytic_random", "test_elbo_analytic_diagonal_posterior"],
+    "iwae_bound": ["test_iwae_bound", "test_iwae_bound_random", "test_iwae_bound_far_q"],
+    "fit_posterior": ["test_fit_posterior", "test_fit_posterior_correlated"],
+    "gradient_variance": [
+        "test_gradient_variance",
+        "test_gradient_variance_score_1d",
+        "test_gradient_variance_random_reparam",
+        "test_gradient_variance_random_score",
+    ],
     "predicted_elbo_gap": "test_predicted_elbo_gap",
     "predicted_iwae_gain": "test_predicted_iwae_gain",
 }
