@@ -963,7 +963,7 @@ plt.show()
 # in `predicted_label_swap`.
 
 # %% solution predicted_label_swap
-# Your prediction, before running the cell below: "a", "b" or "c".
+# Your prediction, before running the cell below: set predicted_label_swap to "a", "b" or "c".
 ### BEGIN SOLUTION
 predicted_label_swap = "a"
 ### END SOLUTION
@@ -1004,7 +1004,7 @@ plt.show()
 # running the cell below it**: put the number in `predicted_distinct_images`.
 
 # %% solution predicted_distinct_images
-# Your prediction, before running the cell below: a whole number.
+# Your prediction, before running the cell below: set predicted_distinct_images to a whole number.
 ### BEGIN SOLUTION
 predicted_distinct_images = 1
 ### END SOLUTION

@@ -634,7 +634,7 @@ assert to_prior < to_zero, (
 # it can represent, and the best Gaussian prior for a class matches the mean and variance of that class's
 # aggregated posterior. (After a finite run, it is an empirical question: the table answers it for this run.)
 # In FAST mode the cell asserts the three gaps, with margins from ten seeds; FULL mode has not been measured
-# over seeds, and there the gaps are expected to be small, so the cell prints them without asserting an order.
+# over seeds, and there we expect the gaps to narrow, so the cell prints them without asserting an order.
 
 # %%
 gaps = {
