@@ -36,11 +36,12 @@ c.CourseDirectory.autograded_directory = str(GRADING / "autograded")
 c.CourseDirectory.feedback_directory = str(GRADING / "feedback")
 c.CourseDirectory.db_url = settings.gradebook_url(GRADING)
 
-# The stub left where a solution was: it tells the student what to write.
+# The stub left where a solution was: it tells the student what to write (a function's body, or a
+# prediction's value: the docstring or the comment above says which).
 c.ClearSolutions.code_stub = {
     "python": (
-        "# YOUR CODE HERE: replace the line below with your implementation (the docstring says what to return).\n"
-        'raise NotImplementedError("Exercise not done yet: write this function, then run the test cells below it.")'
+        "# YOUR ANSWER HERE: replace the line below (the docstring or the comment above says what to write).\n"
+        'raise NotImplementedError("Not answered yet: write your answer here, then run the test cell below it.")'
     )
 }
 c.ClearSolutions.text_stub = "YOUR ANSWER HERE (a few sentences)."

@@ -39,8 +39,10 @@ takes and returns. Replace the `raise NotImplementedError(...)` line with your c
 cell below it: the visible tests check a few known cases and explain what went wrong. When the lab is
 graded, hidden tests also check random cases, edge cases and common mistakes, so make your code work
 for *any* valid input, not just the visible cases. Each exercise is graded on its own: a test never
-relies on your answer to another exercise. Do not rename anything, and do not delete or edit the test
-cells. Answers marked *graded by hand* are read by your instructor."""
+relies on your answer to another exercise. A *predict, then run* question asks for your prediction in a
+variable: write it before you run the experiment below it, which then shows you the answer. Do not rename
+anything, and do not delete or edit the test cells. Answers marked *graded by hand* are read by your
+instructor."""
 
 TEST_COMMENT = "# Tests of {name}: the visible ones; hidden ones also run when the lab is graded."
 TEST_PROPERTY_COMMENT = "# Tests of {name}, {property}: the visible ones; hidden ones also run when the lab is graded."
