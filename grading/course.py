@@ -43,11 +43,12 @@ def grade_id(cell) -> str | None:
 
 
 class Course:
-    """A copy of the course in ``root``, with student data in ``root / 'grading'``."""
+    """A copy of the course in ``root``, with student data in ``root / 'dgm-grading'``."""
 
     def __init__(self, root: Path):
         self.root = root
-        self.grading = root / "grading"
+        # Not "grading": `python -m grading` run in the course folder would import that folder instead.
+        self.grading = root / "dgm-grading"
         self.grading.mkdir(parents=True, exist_ok=True)  # nbgrader creates the gradebook, not its folder
         shutil.copy(ROOT / "nbgrader_config.py", root)
         ignore = shutil.ignore_patterns("__pycache__")

@@ -82,7 +82,7 @@ def test_lecture_runs_top_to_bottom_in_fast_mode(path, tmp_path):
 
 def _validate(path: Path, tmp_path: Path, *flags: str) -> str:
     env = isolated_env(tmp_path)
-    env["DGM_GRADING_DIR"] = str(tmp_path / "grading")
+    env["DGM_GRADING_DIR"] = str(tmp_path / "dgm-grading")
     result = subprocess.run(
         [str(BIN / "nbgrader"), "validate", *flags, str(path)],
         cwd=ROOT,
