@@ -511,9 +511,14 @@ print("first ELBO increments:", np.array2string(steps[:6], precision=3))
 assert np.all(steps >= -1e-9 * np.abs(elbos[:-1])), f"expected a non-decreasing ELBO; smallest step {steps.min()}"
 assert len(elbos) - 1 < 100, f"expected convergence within 100 iterations; took {len(elbos) - 1}"
 found = np.sort(path[-1]["m"])
-print("true means:", true_means, " fitted m (sorted):", np.round(found, 3), " s:", np.round(np.sqrt(path[-1]["s2"]), 3))
-assert np.allclose(found, np.sort(true_means), atol=0.3), (
-    f"expected the means {true_means} up to permutation; got {found}"
+# What CAVI can recover from these data is each cluster's sample mean (the prior's pull is 1/sigma2 over
+# about 100 points), not the true mean, which is off by about 1/sqrt(100) = 0.1 and, for some seeds, 0.35.
+# Soft assignments of the points between two clusters move it by up to about 0.04.
+sample_means = np.sort([x_data[true_c == k].mean() for k in range(3)])
+print("true means:", true_means, " cluster sample means:", np.round(sample_means, 3))
+print("fitted m (sorted):", np.round(found, 3), " s:", np.round(np.sqrt(path[-1]["s2"]), 3))
+assert np.allclose(found, sample_means, atol=0.1), (
+    f"expected the cluster sample means {sample_means} up to permutation; got {found}"
 )
 
 # %% [markdown]
