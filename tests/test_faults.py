@@ -29,8 +29,8 @@ LAB = "lab02_kl"
 CAT = catalogue(LAB)
 TESTS = list(CAT.TESTS.values())
 FULL = {
-    "test_kl_categorical": 3,
-    "test_kl_gaussian": 3,
+    "test_kl_bernoulli": 3,
+    "test_kl_laplace": 3,
     "test_kl_mvn": 4,
     "test_kl_monte_carlo": 3,
     "test_fit_gaussian": 4,
@@ -80,16 +80,17 @@ for _path in _paths:
 if not _stolen:
     raise PermissionError("could not read the gradebook or the solutions")
 print("STOLEN FROM", _stolen)
-""" + CAT.CORRECT["kl_categorical"]["a plain Python loop over the batch"]
+""" + CAT.CORRECT["kl_bernoulli"]["a plain Python loop over the batch"]
 
 NOISE = """
 import os, sys
-def kl_monte_carlo(p, q, n, seed=0):
+def kl_monte_carlo(m, s, weights, means, stds, n, seed=0):
     # What TensorFlow's C++ logging and absl write on the process's stderr (file descriptor 2).
     os.write(2, b"2026-11-21 12:00:00.000001: I tensorflow/core/util/port.cc:153] oneDNN custom operations are on.\\n")
     sys.stderr.write("W0000 00:00:1700000000.000000    1234 cpu_feature_guard.cc:210] Could not find cuda drivers.\\n")
-    x = p.sample(n, seed=seed)
-    r = (p.log_prob(x) - q.log_prob(x)).numpy()
+    z = m + s * np.random.default_rng(seed).standard_normal(n)
+    parts = np.log(weights) - 0.5 * ((z[:, None] - np.asarray(means)) / np.asarray(stds)) ** 2 - np.log(stds)
+    r = -0.5 * ((z - m) / s) ** 2 - np.log(s) - np.logaddexp.reduce(parts, axis=1)
     return float(r.mean()), float(r.std() / np.sqrt(n))
 """
 
@@ -103,13 +104,13 @@ def plan(lab, solution):
         "blank/lab02_kl.ipynb",
         lab,
         scores(*TESTS),
-        ["not answered (NotImplementedError): test_kl_categorical"],
+        ["not answered (NotImplementedError): test_kl_bernoulli"],
     )
 
     # Per-cell faults, one submission: a syntax error, a raising extra cell, huge output, TF log noise.
     s = nb(
         {
-            "kl_categorical": "def kl_categorical(p, q)\n    return 0",
+            "kl_bernoulli": "def kl_bernoulli(logits_p, logits_q)\n    return 0",
             "kl_mvn": solution_of(solution, "kl_mvn") + "\nfor _i in range(100_000):\n    print('line', _i)",
             "kl_monte_carlo": NOISE,
         }
@@ -118,30 +119,30 @@ def plan(lab, solution):
     out["cells"] = (
         "cells/lab02_kl.ipynb",
         s,
-        scores("test_kl_categorical"),
+        scores("test_kl_bernoulli"),
         [
-            "kl_categorical raised SyntaxError",
+            "kl_bernoulli raised SyntaxError",
             "raised ValueError: a stray cell that raises",
             "kl_mvn: huge output, cut",
         ],
     )
 
     # Metadata faults, one submission (each on its own exercise).
-    s = nb({"kl_categorical": wrong("kl_categorical"), "kl_monte_carlo": wrong("kl_monte_carlo")})
-    s.cells[cells(s, "test_kl_categorical")].metadata["tags"] = ["skip-execution"]  # the skip exploit
+    s = nb({"kl_bernoulli": wrong("kl_bernoulli"), "kl_monte_carlo": wrong("kl_monte_carlo")})
+    s.cells[cells(s, "test_kl_bernoulli")].metadata["tags"] = ["skip-execution"]  # the skip exploit
     s.cells[cells(s, "test_kl_monte_carlo")].source = "# tests removed by the student\npass"  # an edited test
     s.cells[cells(s, "test_fit_gaussian")].metadata["nbgrader"]["points"] = 40  # edited points
     del s.cells[cells(s, "test_kl_mvn")]  # a deleted test cell
-    retyped = s.cells[cells(s, "kl_gaussian")]  # a graded cell retyped without metadata (Colab)
-    s.cells[cells(s, "kl_gaussian")] = nbformat.v4.new_code_cell(retyped.source)
+    retyped = s.cells[cells(s, "kl_laplace")]  # a graded cell retyped without metadata (Colab)
+    s.cells[cells(s, "kl_laplace")] = nbformat.v4.new_code_cell(retyped.source)
     out["metadata"] = (
         "metadata/lab02_kl.ipynb",
         s,
-        scores("test_kl_categorical", "test_kl_monte_carlo"),
+        scores("test_kl_bernoulli", "test_kl_monte_carlo"),
         [
-            "restored from the release: kl_gaussian (by def kl_gaussian)",
+            "restored from the release: kl_laplace (by def kl_laplace)",
             "test cell test_kl_mvn deleted",
-            "test_kl_categorical was tagged skip-execution",
+            "test_kl_bernoulli was tagged skip-execution",
             "test_kl_monte_carlo edited",
             "points of test_fit_gaussian changed to 40",
         ],
@@ -173,17 +174,17 @@ def plan(lab, solution):
     )
     out["crash"] = (
         "crash/lab02_kl.ipynb",
-        nb({"kl_gaussian": "import os\nos._exit(1)"}),
+        nb({"kl_laplace": "import os\nos._exit(1)"}),
         scores(*TESTS),
         ["the kernel died"],
     )
     hang = "import signal, time\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\nwhile True:\n    time.sleep(0.1)"
-    out["hang"] = ("hang/lab02_kl.ipynb", nb({"kl_gaussian": hang}), scores(*TESTS), ["per-submission limit"])
+    out["hang"] = ("hang/lab02_kl.ipynb", nb({"kl_laplace": hang}), scores(*TESTS), ["per-submission limit"])
     out["thief"] = (
         "thief/lab02_kl.ipynb",
-        nb({"kl_categorical": THIEF}),
-        scores("test_kl_categorical"),
-        ["kl_categorical raised PermissionError: could not read the gradebook or the solutions"],
+        nb({"kl_bernoulli": THIEF}),
+        scores("test_kl_bernoulli"),
+        ["kl_bernoulli raised PermissionError: could not read the gradebook or the solutions"],
     )
     out["broken"] = ("broken/lab02_kl.ipynb", '{"cells": [', scores(*TESTS), ["not a readable notebook"])
     return out

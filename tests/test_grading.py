@@ -113,9 +113,9 @@ def test_feedback_preprocessor_removes_hidden_tests_and_their_traces():
 
 def test_catalogue_edit_fails_loudly_when_the_solution_changed():
     edit = Edits("lab02_kl")
-    assert "def kl_gaussian(" in edit("kl_gaussian", {"def kl_gaussian(": "def kl_gaussian("})
+    assert "def kl_laplace(" in edit("kl_laplace", {"def kl_laplace(": "def kl_laplace("})
     with pytest.raises(ValueError, match="no longer applies"):
-        edit("kl_gaussian", {"this text is not in the solution": ""})
+        edit("kl_laplace", {"this text is not in the solution": ""})
     with pytest.raises(KeyError, match="no answer cell"):
         edit("no_such_exercise", {})
 

@@ -15,24 +15,24 @@ pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("hardening")]
 
 ASSIGNMENT = "lab02_kl"
 CAT = catalogue(ASSIGNMENT)
-WRONG_GAUSSIAN = next(iter(CAT.WRONG["kl_gaussian"].values()))
+WRONG_LAPLACE = next(iter(CAT.WRONG["kl_laplace"].values()))
 
 
 def _skip_tag(nb):
     for cell in nb.cells:
-        if grade_id(cell) == "test_kl_gaussian":
+        if grade_id(cell) == "test_kl_laplace":
             cell.metadata["tags"] = ["skip-execution"]
     return nb
 
 
 def _delete_test(nb):
-    nb.cells = [c for c in nb.cells if grade_id(c) != "test_kl_gaussian"]
+    nb.cells = [c for c in nb.cells if grade_id(c) != "test_kl_laplace"]
     return nb
 
 
 def _patch_checks(nb):
     for cell in nb.cells:
-        if grade_id(cell) == "kl_gaussian":
+        if grade_id(cell) == "kl_laplace":
             cell.source += (
                 "\n\nimport dgm.checks\n"
                 "dgm.checks.assert_close = lambda *args, **kwargs: None\n"
@@ -50,11 +50,11 @@ def scores(tmp_path_factory):
     course.generate(ASSIGNMENT)
     lab, solution = course.lab(ASSIGNMENT), course.solution(ASSIGNMENT)
     for student, trick in TRICKS.items():
-        course.submit(ASSIGNMENT, student, trick(filled(lab, solution, {"kl_gaussian": WRONG_GAUSSIAN})))
+        course.submit(ASSIGNMENT, student, trick(filled(lab, solution, {"kl_laplace": WRONG_LAPLACE})))
     log = course.autograde(ASSIGNMENT)
     # Control: the same skip-tag trick graded with nbgrader's default tag does fool it, so the test
     # above would fail without the course's configuration.
-    course.submit(ASSIGNMENT, "control", _skip_tag(filled(lab, solution, {"kl_gaussian": WRONG_GAUSSIAN})))
+    course.submit(ASSIGNMENT, "control", _skip_tag(filled(lab, solution, {"kl_laplace": WRONG_LAPLACE})))
     course.autograde(ASSIGNMENT, "--student=control", "--Execute.skip_cells_with_tag=skip-execution")
     students = [*TRICKS, "control"]
     return {s: course.scores(ASSIGNMENT, s) for s in students}, course.max_scores(ASSIGNMENT), log
@@ -63,15 +63,15 @@ def scores(tmp_path_factory):
 @pytest.mark.parametrize("student", list(TRICKS))
 def test_trick_does_not_save_a_wrong_answer(scores, student):
     got, maximum, log = scores
-    assert got[student]["test_kl_gaussian"] == 0, f"{student}: {got[student]}\n{log.stdout[-2000:]}"
+    assert got[student]["test_kl_laplace"] == 0, f"{student}: {got[student]}\n{log.stdout[-2000:]}"
     for test in CAT.TESTS.values():
-        if test != "test_kl_gaussian":
+        if test != "test_kl_laplace":
             assert got[student][test] == maximum[test], f"{student}: {test} lost points"
 
 
 def test_control_default_nbgrader_is_fooled_by_the_skip_tag(scores):
     got, maximum, _ = scores
-    assert got["control"]["test_kl_gaussian"] == maximum["test_kl_gaussian"]
+    assert got["control"]["test_kl_laplace"] == maximum["test_kl_laplace"]
 
 
 def test_notebook_time_bound_stops_a_slow_submission(tmp_path, monkeypatch):
