@@ -377,7 +377,8 @@ checks.assert_close(
 # \sum_i \big(\mathbb E_q[\log p(c_i)] + \mathbb E_q[\log p(x_i \mid c_i, \mu)]\big) -
 # \mathbb E_q[\log q(c)] - \mathbb E_q[\log q(\mu)]$$
 #
-# in closed form. Lecture 04 (section 3) has the table for its model; every one of its five lines changes here.
+# in closed form. Lecture 04 (section 3) has the table for its model; four of its five lines change here (the entropy
+# of $q(c)$ does not).
 # Besides the two facts of Exercise 1 you need $\mathbb E_q[c_{ik}] = \varphi_{ik}$, the entropy
 # $\tfrac D2 \log(2\pi e\, s^2)$ of $\mathcal N(m, s^2 I_D)$, and $0 \log 0 = 0$ in the entropy of $q(c)$ (hard
 # assignments are allowed). A test compares your ELBO with a Monte Carlo average of
