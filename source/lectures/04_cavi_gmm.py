@@ -652,7 +652,8 @@ assert np.all(np.diff(out_elbos) >= -1e-9 * np.abs(out_elbos[:-1])), "expected a
 
 # %%
 five_means = np.array([-8.0, -4.0, 0.0, 4.0, 8.0])
-x_five = five_means[rng.integers(0, 5, size=200)] + rng.normal(size=200)
+c_five = rng.integers(0, 5, size=200)
+x_five = five_means[c_five] + rng.normal(size=200)
 sigma2_five = 100.0
 finals = []
 for restart in range(N_RESTARTS):
@@ -669,7 +670,12 @@ distinct = np.unique(np.round(values, 3))
 best = finals[int(values.argmax())]
 print(f"{len(distinct)} different local optima; the best ELBO is {best[0]:.3f}")
 assert len(distinct) >= 2, f"expected several local optima from random starts; got {distinct}"
-assert np.allclose(best[1], five_means, atol=0.5), f"expected the best restart to find {five_means}; got {best[1]}"
+# About 40 points a cluster: the clusters' sample means differ from the true ones by about 0.16 (0.5 for
+# DGM_SEED=9); a bad optimum misplaces a centre by 2 or more. Soft assignments move a centre by about 0.1.
+five_sample_means = np.array([x_five[c_five == k].mean() for k in range(5)])
+assert np.allclose(best[1], five_sample_means, atol=0.25), (
+    f"expected the best restart to find the cluster sample means {np.round(five_sample_means, 2)}; got {best[1]}"
+)
 
 fig, ax = plt.subplots()
 ax.plot(range(N_RESTARTS), values, "o")
