@@ -545,7 +545,8 @@ def kl_monte_carlo(m, s, weights, means, stds, n, seed=0):
     m, s: numbers (s > 0 a standard deviation); weights, means, stds: array-likes of shape (K,), the weights
         summing to one, stds standard deviations; n: the number of samples of q; seed: an int, the only
         source of randomness (the same seed gives the same result).
-    Returns: (estimate, standard_error), two floats.
+    Returns: (estimate, standard_error), two floats (tests: the estimate within 5 true standard errors of the
+        exact KL, the standard error within 10 % of the true one).
     """
     ### BEGIN SOLUTION
     weights, means, stds = (tf.constant(np.asarray(v, np.float64)) for v in (weights, means, stds))
