@@ -7,7 +7,7 @@ mistake is a small change, write it as an edit of the solution, so that it follo
 that changes::
 
     edit = Edits(ASSIGNMENT)
-    WRONG = {"kl_gaussian": {"missing the -1/2 term": edit("kl_gaussian", {" - 0.5\\n": "\\n"})}}
+    WRONG = {"kl_laplace": {"missing the -1 term": edit("kl_laplace", {" - 1.0 + ": " + "})}}
 
 Full code is for wrong answers that are structurally different from the solution.
 """
