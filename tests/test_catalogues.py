@@ -57,4 +57,7 @@ def test_catalogue_matches_the_lab(assignment):
         for test in grading_cells(cat, exercise):
             assert cells[test].metadata["nbgrader"]["grade"], f"{test} is not a graded test cell"
     assert set(cat.WRONG) <= set(cat.TESTS) and set(cat.CORRECT) <= set(cat.TESTS)
-    assert sum(len(v) for v in cat.WRONG.values()) >= 6, "a catalogue needs at least 6 wrong answers"
+    assert sum(len(v) for v in cat.WRONG.values()) >= 8, "a catalogue needs at least 8 wrong answers"
+    # Transfer: where a lecture has a version to paste, that version must be a wrong answer (docs/design.md).
+    pasted = [name for variants in cat.WRONG.values() for name in variants if name.startswith("pasted the lecture")]
+    assert len(pasted) >= 2, f"{assignment}: expected 'pasted the lecture's version: ...' wrong answers, got {pasted}"
