@@ -297,8 +297,9 @@ def main() -> int:
                     save(record)
         if full:
             for path in sorted((ROOT / "lectures").glob("*.ipynb")):
-                if path.stem in TARGETS and not args.no_quality or args.only and path.stem not in args.only:
-                    continue  # the quality runs above were FULL runs of these
+                ran_above = path.stem in TARGETS and not args.no_quality  # the quality runs were FULL runs
+                if ran_above or (args.only and path.stem not in args.only):
+                    continue
                 run = run_full(path.stem, {**env, "DGM_MODE": "full"}, measured)
                 record["full"][path.stem] = {key: run[key] for key in ("wall", "error", "measured")}
                 save(record)
