@@ -58,6 +58,40 @@ TARGETS = {
         ("CVAE -log p(x|y), importance sampled (nats)", "test_log_likelihood", -1, {"full": ("<=", 82.3)}),
         ("CVAE classifier test accuracy (%)", "classifier_accuracy", 100, {}),
     ],
+    "07_hierarchical_vae": [
+        ("2-layer VAE, top-down: KL of the bottom layer (nats)", "kl_bottom", 1, {"fast": (">=", 1)}),
+        ("2-layer VAE, top-down: KL of the top layer (nats)", "kl_top", 1, {"fast": (">=", 1)}),
+        (
+            "2-layer VAE test ELBO minus the one-layer VAE's, equal training (nats)",
+            "elbo_gain_over_vae",
+            1,
+            {"60s": (">=", 0)},
+        ),
+        ("2-layer VAE NLL, importance sampled (nats)", "test_log_likelihood", -1, {"full": ("<=", 85.3)}),
+        ("2-layer VAE top-layer active units", "top_active_units", 1, {"full": (">=", 5)}),
+    ],
+    "08_vae_priors": [
+        ("VampPrior test ELBO minus N(0, I)'s, equal training (nats)", "vamp_gain_elbo", 1, {"fast": (">=", 0)}),
+        (
+            "VampPrior log-likelihood minus N(0, I)'s, importance sampled (nats)",
+            "vamp_gain_log_likelihood",
+            1,
+            {"60s": (">=", 0.5)},
+        ),
+        ("VampPrior NLL, importance sampled (nats)", "vamp_test_log_likelihood", -1, {"full": ("<=", 85.6)}),
+        ("Mixture-of-Gaussians prior NLL, importance sampled (nats)", "mog_test_log_likelihood", -1, {}),
+        ("N(0, I) prior NLL, importance sampled (nats)", "standard_test_log_likelihood", -1, {}),
+    ],
+    "09_diffusion": [
+        ("DDPM 2-D toy: MMD² over a Gaussian fit's", "toy_mmd_over_gaussian", 1, {"fast": ("<=", 0.5)}),
+        ("DDPM 2-D toy: MMD² over the data-vs-data floor", "toy_mmd_over_floor", 1, {"60s": ("<=", 2)}),
+        ("DDPM MNIST: samples the classifier is confident on (%)", "confident_rate", 100, {}),
+        ("DDPM MNIST: distinct digits among 100 samples", "distinct_digits", 1, {"full": (">=", 9)}),
+        ("DDPM MNIST: bits per dimension (ELBO)", "bits_per_dim", 1, {}),
+        ("DDIM, 10 steps: samples the classifier is confident on (%)", "ddim_10_confident_rate", 100, {}),
+        ("DDIM, 50 steps: samples the classifier is confident on (%)", "ddim_50_confident_rate", 100, {}),
+        ("DDPM, 1000 steps: samples the classifier is confident on (%)", "ddpm_1000_confident_rate", 100, {}),
+    ],
 }
 POINTS = {"fast": "FAST (CI check)", "60s": "60 s of training", "full": "FULL"}
 
