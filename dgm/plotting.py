@@ -32,11 +32,16 @@ def densities(ax, grid: np.ndarray, curves: dict[str, np.ndarray], title: str = 
 
 
 def image_grid(images: np.ndarray, rows: int, cols: int, title: str = "", size: float = 1.0):
-    """Show ``rows * cols`` images (N, 28, 28) or (N, 784) in a grid; returns the figure."""
+    """Show ``rows * cols`` images (N, 28, 28) or (N, 784) in a grid; returns the figure.
+
+    Integer images are drawn on 0..255 and float images on 0..1, whatever their values: a float sample
+    that overshoots 1 a little must not be drawn against 255 (and look blank).
+    """
     images = np.asarray(images)[: rows * cols].reshape(-1, 28, 28)
+    vmax = 255 if np.issubdtype(images.dtype, np.integer) else 1
     fig, axes = plt.subplots(rows, cols, figsize=(cols * size, rows * size))
     for ax, image in zip(np.ravel(axes), images):
-        ax.imshow(image, cmap="gray_r", vmin=0, vmax=1 if image.max() <= 1 else 255)
+        ax.imshow(image, cmap="gray_r", vmin=0, vmax=vmax)
         ax.axis("off")
     if title:
         fig.suptitle(title)

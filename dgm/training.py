@@ -48,10 +48,12 @@ class Progress(keras.callbacks.Callback):
 
 
 class TimeBudget(keras.callbacks.Callback):
-    """Stop training before the epoch that would end after ``seconds`` of training.
+    """Stop training before ``seconds`` of training have passed.
 
-    The next epoch is predicted to take as long as the last one (validation included), so a run never
-    goes over the budget by more than the spread between epochs; the first epoch always runs.
+    Between epochs, the next one is predicted to take as long as the last (validation included) and is
+    not started if it would end past the budget. Within an epoch, training stops after the batch that
+    passes the budget: an epoch can be long (a U-Net over 60 000 images on a CPU), so a run never
+    goes over the budget by more than one batch and one validation pass.
     """
 
     def __init__(self, seconds: float):
@@ -64,6 +66,10 @@ class TimeBudget(keras.callbacks.Callback):
 
     def on_epoch_begin(self, epoch, logs=None):
         self.epoch_start = time.perf_counter()
+
+    def on_train_batch_end(self, batch, logs=None):
+        if time.perf_counter() - self.start > self.seconds:
+            self.model.stop_training = True
 
     def on_epoch_end(self, epoch, logs=None):
         now = time.perf_counter()

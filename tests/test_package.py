@@ -309,6 +309,27 @@ def test_time_budget_stops_before_an_epoch_would_overrun(monkeypatch, epoch_seco
     assert (ran, now[0]) == (epochs, seconds), f"expected {epochs} epochs in {seconds} s, got {ran} in {now[0]} s"
 
 
+def test_time_budget_stops_within_a_long_epoch():
+    """A single epoch can outlast the budget (a U-Net over full MNIST on a CPU): Keras must stop after
+    the batch that passes it, not at the epoch's end."""
+    import keras
+    import numpy as np
+
+    from dgm import training
+
+    class Count(keras.callbacks.Callback):
+        batches = 0
+
+        def on_train_batch_end(self, batch, logs=None):
+            Count.batches += 1
+
+    model = keras.Sequential([keras.Input((1,)), keras.layers.Dense(1)])
+    model.compile(optimizer="sgd", loss="mse")
+    x = np.zeros((640, 1), "float32")
+    model.fit(x, x, batch_size=8, epochs=3, verbose=0, callbacks=[training.TimeBudget(1e-9), Count()])
+    assert Count.batches == 1, f"expected training to stop after the first of 80 batches, it ran {Count.batches}"
+
+
 def test_jit_compile_is_on_for_cpu_only_and_left_to_keras_with_an_accelerator(monkeypatch):
     import types
 
