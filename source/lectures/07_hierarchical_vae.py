@@ -445,8 +445,8 @@ for name, model in models.items():
 # the same for deeper models, and that top-down inference with warm-up keeps more of them). A short run is not there
 # yet. Three things do hold here (checked below, in FAST mode):
 #
-# - the top-down model trained on the plain ELBO uses **both** layers: each carries more than 1 nat (with warm-up,
-#   the top layer carries less, and in some runs under 1 nat: section 7);
+# - the top-down model trained on the plain ELBO uses **both** layers: each carries more than half a nat (a collapsed
+#   layer has almost 0); with warm-up the top layer carries less (section 7);
 # - with warm-up, the top-down model holds most of its information in the bottom layer;
 # - the bottom-up top layer has the *larger* KL (both with warm-up). Its KL,
 #   $\mathrm{KL}(q(z_2 \mid z_1)\,\|\,p(z_2))$ at a sampled $z_1$, pays for information about that *sample*, noise
@@ -460,11 +460,11 @@ for name, model in models.items():
 top_down, bottom_up, plain_elbo = (layer_stats[n] for n in ("top-down", "bottom-up", "top-down, no warm-up"))
 for name, stats in layer_stats.items():
     assert stats["active_bottom"] >= 1 and stats["active_top"] >= 1, f"expected active units in both layers of {name}"
-# Measured in FAST mode (seeds 0, 1, 2 and repeated runs of seed 0): without warm-up the top-down KLs were 2.3 to 6.4
-# (bottom) and 3.4 to 6.1 (top) nats; with warm-up 8.3 to 9.7 and 0.7 to 2.4; bottom-up's top layer 5.7 to 8.3.
+# Measured in FAST mode (seeds 0 to 3, seed 0 run three times): without warm-up the top-down KLs were 2.3 to 7.7
+# (bottom) and 1.0 to 6.1 (top) nats; with warm-up 8.3 to 9.8 and 0.3 to 2.4; bottom-up's top layer 5.7 to 8.3.
 if config.is_fast():
-    assert plain_elbo["kl_bottom"] > 1 and plain_elbo["kl_top"] > 1, (
-        f"expected each layer of the top-down model (plain ELBO) to carry more than 1 nat, got "
+    assert plain_elbo["kl_bottom"] > 1 and plain_elbo["kl_top"] > 0.5, (
+        f"expected each layer of the top-down model (plain ELBO) to carry information (bottom > 1, top > 0.5 nat), got "
         f"{plain_elbo['kl_bottom']:.2f} (bottom) and {plain_elbo['kl_top']:.2f} (top)"
     )
     assert top_down["kl_bottom"] > top_down["kl_top"], "expected most of the top-down information in the bottom layer"
@@ -533,18 +533,19 @@ print(
 # Warm-up changes *where* the information goes, and how fast the model learns. While $\beta \approx 0$, the direct
 # route is the bottom layer, next to the decoder: information there is free and helps the reconstruction at once. The
 # top layer only pays off by making $p(z_1 \mid z_2)$ close to $q(z_1 \mid z_2, x)$, which saves bottom-layer KL, and
-# there is no KL to save until $\beta$ grows. So with warm-up the bottom layer holds most of the information and the
-# top layer less. Without warm-up the KL is charged from the first step: the model leans on the top layer to make the
-# bottom one cheaper, but learns the reconstruction much more slowly, and ends far behind in ELBO at equal training.
-# Checked in FAST mode (seeds 0, 1, 2: warm-up's ELBO ahead by 12 to 20 nats, its top KL lower by 1 to 4 nats; in
-# repeated runs its top KL went as low as 0.7 nats):
+# there is no KL to save until $\beta$ grows. So with warm-up the bottom layer holds most of the information, and the
+# top layer usually less than without warm-up. Without warm-up the KL is charged from the first step: the model leans
+# on the top layer to make the bottom one cheaper, but learns the reconstruction much more slowly, and ends far behind
+# in ELBO at equal training. Checked in FAST mode (seeds 0 to 3: warm-up's ELBO ahead by 11 to 20 nats and its bottom
+# KL higher; its top KL went as low as 0.3 nats, and was lower than without warm-up in most runs but not in every one,
+# so that part is not asserted):
 
 # %%
 if config.is_fast():
     assert elbo_warm > elbo_plain, f"expected warm-up's test ELBO above, got {elbo_warm:.2f} and {elbo_plain:.2f}"
-    assert warm["kl_bottom"] > plain["kl_bottom"] and warm["kl_top"] < plain["kl_top"], (
-        "expected warm-up to move information into the bottom layer (a higher bottom KL, a lower top KL), got "
-        f"bottom {warm['kl_bottom']:.2f} vs {plain['kl_bottom']:.2f}, top {warm['kl_top']:.2f} vs {plain['kl_top']:.2f}"
+    assert warm["kl_bottom"] > plain["kl_bottom"], (
+        "expected warm-up to move information into the bottom layer (a higher bottom KL), got "
+        f"{warm['kl_bottom']:.2f} with and {plain['kl_bottom']:.2f} nats without warm-up"
     )
 
 # %% [markdown]
