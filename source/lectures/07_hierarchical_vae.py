@@ -445,8 +445,10 @@ for name, model in models.items():
 # the same for deeper models, and that top-down inference with warm-up keeps more of them). A short run is not there
 # yet. Three things do hold here (checked below, in FAST mode):
 #
-# - the top-down model trained on the plain ELBO uses **both** layers: each carries more than half a nat (a collapsed
-#   layer has almost 0); with warm-up the top layer carries less (section 7);
+# - the top-down model trained on the plain ELBO uses its bottom layer (more than a nat); its top layer sits on the
+#   edge of collapse in so short a run: what it carries changes from run to run, from a fraction of a nat to several
+#   nats, even with the same seed (TensorFlow's threads add floats in a different order, and training amplifies the
+#   difference); with warm-up the top layer carries less (section 7);
 # - with warm-up, the top-down model holds most of its information in the bottom layer;
 # - the bottom-up top layer has the *larger* KL (both with warm-up). Its KL,
 #   $\mathrm{KL}(q(z_2 \mid z_1)\,\|\,p(z_2))$ at a sampled $z_1$, pays for information about that *sample*, noise
@@ -459,13 +461,15 @@ for name, model in models.items():
 # %%
 top_down, bottom_up, plain_elbo = (layer_stats[n] for n in ("top-down", "bottom-up", "top-down, no warm-up"))
 for name, stats in layer_stats.items():
-    assert stats["active_bottom"] >= 1 and stats["active_top"] >= 1, f"expected active units in both layers of {name}"
-# Measured in FAST mode (seeds 0 to 3, seed 0 run three times): without warm-up the top-down KLs were 2.3 to 7.7
-# (bottom) and 1.0 to 6.1 (top) nats; with warm-up 8.3 to 9.8 and 0.3 to 2.4; bottom-up's top layer 5.7 to 8.3.
+    assert stats["active_bottom"] >= 1, f"expected active units in the bottom layer of {name}"
+assert bottom_up["active_top"] >= 1, "expected active units in the bottom-up top layer"
+# Measured in FAST mode (seeds 0 to 3, seed 0 run five times): without warm-up the top-down KLs were 2.3 to 7.9
+# (bottom) and 0.35 to 6.1 (top) nats; with warm-up 8.3 to 9.8 and 0.3 to 2.4; bottom-up's top layer 5.7 to 8.3.
+# The top-down top layer is too close to collapse for a threshold that holds on every run, so none is asserted.
 if config.is_fast():
-    assert plain_elbo["kl_bottom"] > 1 and plain_elbo["kl_top"] > 0.5, (
-        f"expected each layer of the top-down model (plain ELBO) to carry information (bottom > 1, top > 0.5 nat), got "
-        f"{plain_elbo['kl_bottom']:.2f} (bottom) and {plain_elbo['kl_top']:.2f} (top)"
+    assert plain_elbo["kl_bottom"] > 1, (
+        f"expected the bottom layer of the top-down model (plain ELBO) to carry more than 1 nat, got "
+        f"{plain_elbo['kl_bottom']:.2f}"
     )
     assert top_down["kl_bottom"] > top_down["kl_top"], "expected most of the top-down information in the bottom layer"
     assert bottom_up["kl_top"] > top_down["kl_top"], (
@@ -536,17 +540,14 @@ print(
 # there is no KL to save until $\beta$ grows. So with warm-up the bottom layer holds most of the information, and the
 # top layer usually less than without warm-up. Without warm-up the KL is charged from the first step: the model leans
 # on the top layer to make the bottom one cheaper, but learns the reconstruction much more slowly, and ends far behind
-# in ELBO at equal training. Checked in FAST mode (seeds 0 to 3: warm-up's ELBO ahead by 11 to 20 nats and its bottom
-# KL higher; its top KL went as low as 0.3 nats, and was lower than without warm-up in most runs but not in every one,
-# so that part is not asserted):
+# in ELBO at equal training. Checked in FAST mode: warm-up's test ELBO is ahead (seeds 0 to 3: by 11 to 20 nats). How
+# the information splits between the layers varies from run to run (the line printed above is this run's; warm-up's
+# top KL went as low as 0.3 nats, and without warm-up as low as 0.35), so only the ELBO is asserted here; that warm-up
+# puts most of its information into the bottom layer is asserted in section 6.
 
 # %%
 if config.is_fast():
     assert elbo_warm > elbo_plain, f"expected warm-up's test ELBO above, got {elbo_warm:.2f} and {elbo_plain:.2f}"
-    assert warm["kl_bottom"] > plain["kl_bottom"], (
-        "expected warm-up to move information into the bottom layer (a higher bottom KL), got "
-        f"{warm['kl_bottom']:.2f} with and {plain['kl_bottom']:.2f} nats without warm-up"
-    )
 
 # %% [markdown]
 # ## 8. The log-likelihood by importance sampling
