@@ -49,8 +49,7 @@ T_TOY = 200  # diffusion steps of the 2-D toy model (both modes)
 TOY_EPOCHS = config.pick(fast=80, full=300)  # epochs over 8192 toy points, 32 batches of 256 each
 T_MNIST = config.pick(fast=100, full=1000)  # diffusion steps of the MNIST model
 DENOISER = config.pick(fast="mlp", full="unet")  # the MNIST noise predictor: a small MLP, or a small U-Net
-MNIST_EPOCHS = config.pick(fast=15, full=280)  # MNIST DDPM: epochs (FAST) or rounds of ROUND_STEPS batches (FULL)
-ROUND_STEPS = config.pick(fast=None, full=50)  # FULL: 50 steps of 128 images per round (280 rounds: 30 epochs)
+MNIST_EPOCHS = config.pick(fast=15, full=30)  # epochs of the MNIST DDPM, batches of 128 images
 CLASSIFIER_EPOCHS = config.pick(fast=15, full=5)  # epochs of the independent MNIST classifier
 ELBO_N = config.pick(fast=200, full=1000 if GPU else 200)  # test images for bits per dimension
 N_SAMPLES = 100  # MNIST samples per sampler
@@ -667,14 +666,12 @@ betas_mnist, alpha_bars_mnist = linear_schedule(T_MNIST)
 net = MLPDenoiser(784, T_MNIST, hidden=512, depth=2) if DENOISER == "mlp" else UNet(T_MNIST)
 mnist_model = build_ddpm(net, betas_mnist, alpha_bars_mnist, 784, config.pick(fast=2e-3, full=5e-4))
 mnist_batches = tf.data.Dataset.from_tensor_slices(train_x).shuffle(len(train_x), seed=config.seed()).batch(128)
-if ROUND_STEPS:  # short rounds, so that a time budget (DGM_TRAIN_SECONDS) can stop a long FULL training in time
-    mnist_batches = mnist_batches.repeat().take(ROUND_STEPS)
 start = time.perf_counter()
 mnist_history = training.fit(mnist_model, mnist_batches, MNIST_EPOCHS)
 mnist_seconds = time.perf_counter() - start
 mnist_epochs_run = len(mnist_history.history["loss"])
 print(
-    f"{DENOISER}, T = {T_MNIST}: {mnist_epochs_run} {'rounds' if ROUND_STEPS else 'epochs'} in {mnist_seconds:.1f} s, "
+    f"{DENOISER}, T = {T_MNIST}: {mnist_epochs_run} epochs in {mnist_seconds:.1f} s, "
     f"final L_simple {mnist_history.history['loss'][-1]:.3f}"
 )
 
@@ -813,7 +810,7 @@ RESULTS = {
     "distinct_digits": int(distinct_digits),
     "bits_per_dim": round(bits_per_dim, 4),
     "mnist_T": int(T_MNIST),
-    "mnist_epochs_run": int(mnist_epochs_run),  # rounds of ROUND_STEPS batches in FULL
+    "mnist_epochs_run": int(mnist_epochs_run),
     "ddim_10_confident_rate": round(sample_table["DDIM, 10 steps"][0], 3),
     "ddim_50_confident_rate": round(sample_table["DDIM, 50 steps"][0], 3),
     "ddpm_1000_confident_rate": round(confident, 3),  # ancestral over all T_MNIST steps (100 in FAST)
