@@ -12,6 +12,7 @@ import pytest
 from nbclient import NotebookClient
 
 from grading.course import ROOT, isolated_env
+from tools import site
 
 BIN = Path(sys.executable).parent
 LECTURES = sorted((ROOT / "lectures").glob("*.ipynb"))
@@ -65,7 +66,7 @@ def test_labs_hold_no_solutions_or_hidden_tests():
 FULL_IN_CI = [p for p in LECTURES if p.stem in FULL_IN_CI_NAMES]
 
 
-def _execute(path: Path, env: dict[str, str]) -> None:
+def _execute(path: Path, env: dict[str, str]):
     nb = nbformat.read(path, as_version=4)
     client = NotebookClient(nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}})
     saved = dict(os.environ)
@@ -80,12 +81,14 @@ def _execute(path: Path, env: dict[str, str]) -> None:
             assert output.output_type != "error", f"{path.name}: {output.ename}: {output.evalue}"
             if output.output_type == "stream" and output.name == "stderr":
                 pytest.fail(f"{path.name} wrote to stderr: {output.text[:500]}")
+    return nb
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("path", LECTURES, ids=lambda p: p.stem)
 def test_lecture_runs_top_to_bottom_in_fast_mode(path, tmp_path):
-    _execute(path, {**isolated_env(tmp_path), "DGM_MODE": "fast"})
+    nb = _execute(path, {**isolated_env(tmp_path), "DGM_MODE": "fast"})
+    site.save_executed(path, nb)  # the course website shows this run (`make site`, tools/site.py)
 
 
 @pytest.mark.slow
