@@ -14,7 +14,7 @@ export DGM_DATA_DIR := $(abspath ../shared/data)
 endif
 endif
 
-.PHONY: env browser sandbox lab test test-fast notebooks check lint assets bench clean \
+.PHONY: env browser sandbox lab test test-fast notebooks check lint assets site bench clean \
         release collect collect-zip grade feedback grades report
 
 env: $(STAMP)
@@ -56,7 +56,9 @@ sandbox:
 ## Every test: package, generated files, lint, lectures, nbgrader validate, round trip, grading faults,
 ## JupyterLab, browser.
 test: env browser sandbox
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest --ignore=tests/test_site.py
+	@# Then the website, from the lectures the run above executed (build/executed/), read offline in Chromium.
+	$(BIN)/python -m pytest tests/test_site.py
 
 ## The quick part only (no notebook execution, no nbgrader runs).
 test-fast: env
@@ -77,6 +79,11 @@ lint: env
 ## Rebuild the embedded data subset in assets/data (needs the full data once: download or DGM_DATA_DIR).
 assets: env
 	$(BIN)/python -c 'from dgm import data; [print(data.build_subset(d)) for d in data.DATASETS]'
+
+## The course website in build/site/ (open build/site/index.html): the lectures as executed in FAST mode,
+## reusing the copies the notebook tests saved in build/executed/ and executing only missing or stale ones.
+site: env
+	$(BIN)/python tools/site.py
 
 ## Benchmark: FAST execution and autograde seconds per notebook, written to BENCHMARK.md.
 bench: env
