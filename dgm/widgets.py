@@ -7,6 +7,8 @@ Notebooks build their controls with ``slider``, ``integer`` and ``choice`` only.
 
 from __future__ import annotations
 
+import base64
+import io
 import os
 from collections.abc import Callable
 
@@ -44,26 +46,52 @@ def headless() -> bool:
     return bool(os.environ.get("DGM_HEADLESS") or os.environ.get("NBGRADER_EXECUTION"))
 
 
-def explore(draw: Callable[..., None], **controls: widgets.Widget) -> widgets.VBox | None:
+class Explorer(widgets.VBox):
+    """The controls above the figure they redraw.
+
+    Where no widget manager runs (an HTML export read offline, GitHub's viewer, a static website),
+    a renderer shows the next format of the output instead: the PNG of the first figure, which
+    this widget offers beside its widget view.
+    """
+
+    first_figure: bytes | None = None
+
+    def _repr_mimebundle_(self, **kwargs):
+        bundle = super()._repr_mimebundle_(**kwargs)
+        if self.first_figure:
+            bundle["image/png"] = base64.b64encode(self.first_figure).decode("ascii")
+        return bundle
+
+
+def _png(figure) -> bytes:
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", bbox_inches="tight")  # as the inline backend draws it
+    return buffer.getvalue()
+
+
+def explore(draw: Callable[..., None], **controls: widgets.Widget) -> Explorer | None:
     """Sliders for ``draw(**values)``, which draws on the current matplotlib figure.
 
     ``draw`` is called once at once, so the figure also appears in static renderings (the website,
-    a notebook executed in CI), and again whenever a slider moves. Headless, only that first
-    figure is drawn and None is returned.
+    a notebook executed in CI, an HTML export: see ``Explorer``), and again whenever a slider
+    moves. Headless, only that first figure is drawn and None is returned.
     """
     if headless():
         draw(**{name: control.value for name, control in controls.items()})
         plt.show()
         return None
     out = widgets.Output()
+    box = Explorer([widgets.HBox(list(controls.values())), out])
 
     def redraw(_=None):
         with out:
             out.clear_output(wait=True)
             draw(**{name: control.value for name, control in controls.items()})
+            if box.first_figure is None:
+                box.first_figure = _png(plt.gcf())
             plt.show()
 
     for control in controls.values():
         control.observe(redraw, names="value")
     redraw()
-    return widgets.VBox([widgets.HBox(list(controls.values())), out])
+    return box
