@@ -25,10 +25,11 @@ nb_mime_priority_overrides = [
     ("html", "application/javascript", None),
 ]
 suppress_warnings = ["mystnb.unknown_mime_type"]  # the widget views removed just above
+# No widget manager: MyST-NB would load require.js and the widgets' HTML manager from CDNs.
+nb_ipywidgets_js = {}
 
 html_theme = "sphinx_book_theme"
 html_title = "Deep generative models"
-html_static_path = ["_static"]
 html_theme_options = {
     "show_toc_level": 2,
     "use_download_button": True,  # the page's notebook, as executed

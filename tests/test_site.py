@@ -9,6 +9,7 @@ the machine aborted and counted. Screenshots of two pages are kept in build/test
 
 from __future__ import annotations
 
+import base64
 import functools
 import http.server
 import re
@@ -27,7 +28,7 @@ from test_browser import CHROMIUM, FLAGS  # Debian's Chromium and the flags for 
 from grading.course import ROOT
 from tools import site
 
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("site")]
+pytestmark = pytest.mark.xdist_group("site")
 needs_browser = pytest.mark.skipif(CHROMIUM is None, reason="no Chromium: run `make browser` (as root) to install it")
 ARTEFACTS = ROOT / "build" / "test-artefacts"
 SCREENSHOTS = ("index.html", "lectures/02_kl_divergence.html")
@@ -129,6 +130,7 @@ def _png_outputs(notebook: Path) -> int:
     return sum("image/png" in o.get("data", {}) for c in nb.cells if c.cell_type == "code" for o in c.outputs)
 
 
+@pytest.mark.slow
 @needs_browser
 def test_the_checks_catch_a_broken_page(browser, tmp_path):
     """The page checks can fail: raw math, a missing image and a script from the internet are all reported."""
@@ -149,6 +151,7 @@ def test_the_checks_catch_a_broken_page(browser, tmp_path):
     browser.failed.clear()
 
 
+@pytest.mark.slow
 def test_no_page_names_an_asset_on_the_internet(built):
     """Offline by construction: no script, style sheet, image or font is loaded from an http(s) address."""
     pattern = re.compile(r"<(?:script|img|link|iframe|source)\b[^>]*\b(?:src|href)=[\"']((?:https?:)?//[^\"']+)", re.I)
@@ -161,6 +164,7 @@ def test_no_page_names_an_asset_on_the_internet(built):
     assert not found, "pages load assets from the internet (the site must read offline):\n" + "\n".join(sorted(found))
 
 
+@pytest.mark.slow
 @needs_browser
 def test_every_page_reads_offline(built, browser):
     ARTEFACTS.mkdir(parents=True, exist_ok=True)
@@ -201,3 +205,29 @@ def test_every_page_reads_offline(built, browser):
     missing = {n: f for n, f in figures.items() if f[0] != f[1] or f[0] == 0}
     assert not missing, f"figures the notebook drew vs figures on the page differ (or none): {missing}"
     assert not problems, "\n".join(problems)
+
+
+def test_a_widget_offers_its_first_figure_to_static_renderings(monkeypatch):
+    """Without a widget manager (an HTML export read offline), the widget's output shows its first figure."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from nbconvert import HTMLExporter
+
+    from dgm import widgets
+
+    monkeypatch.delenv("DGM_HEADLESS", raising=False)
+    monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
+    box = widgets.explore(lambda m: plt.plot([0, 1], [0, m]), m=widgets.slider(0.5, 0, 1, 0.1, "m"))
+    bundle = box._repr_mimebundle_()
+    assert "application/vnd.jupyter.widget-view+json" in bundle, "JupyterLab still gets the live widget"
+    assert base64.b64decode(bundle.get("image/png", ""))[:8] == b"\x89PNG\r\n\x1a\n", "no PNG beside the widget view"
+    nb = nbformat.v4.new_notebook()
+    nb.cells.append(
+        nbformat.v4.new_code_cell("explore(...)", outputs=[nbformat.v4.new_output("display_data", data=bundle)])
+    )
+    html, _ = HTMLExporter().from_notebook_node(nb)
+    assert f'src="data:image/png;base64,{bundle["image/png"]}' in html.replace("\n", ""), (
+        "the HTML export shows no figure"
+    )

@@ -10,7 +10,7 @@ as they are (``nb_execution_mode = "off"``, `site/conf.py`).
 
 Nothing is fetched from the internet when a page is read: MathJax 3 comes from the PyPI package
 ``sphinx-mathjax-offline`` and is copied into the site, the theme's fonts and scripts are its own
-static files, and the Colab badge image is a local copy (`site/_static/colab-badge.svg`). Widgets
+static files, and the Colab badge image is a local copy (`site/colab-badge.svg`). Widgets
 are drawn once, headless, as the static figure of their initial state (``dgm.widgets.explore``).
 """
 
@@ -38,7 +38,7 @@ SOURCES = ROOT / "build" / "site-src"  # what Sphinx reads, generated at each bu
 SITE = ROOT / "build" / "site"  # the website
 STAMP = "dgm_executed"  # notebook metadata key: what an executed copy was executed from
 COLAB_BADGE = "https://colab.research.google.com/assets/colab-badge.svg"
-LOCAL_BADGE = "colab-badge.svg"  # in site/_static: the same badge, served by the site itself
+LOCAL_BADGE = "colab-badge.svg"  # in site/: the same badge, served by the site itself
 
 
 def lectures() -> list[Path]:
@@ -130,9 +130,9 @@ def colab_url(nb) -> str:
     raise SystemExit("no Colab badge cell (tag `badge`) in a notebook: run `make notebooks`")
 
 
-def badge(url: str, static: str) -> str:
-    """The Colab badge as Markdown, its image served by the site (`static`: the path to _static)."""
-    return f"[![Open In Colab]({static}/{LOCAL_BADGE})]({url})"
+def badge(url: str, up: str) -> str:
+    """The Colab badge as Markdown, its image served by the site (`up`: the path to the site's top)."""
+    return f"[![Open In Colab]({up}{LOCAL_BADGE})]({url})"
 
 
 def unit_of(lecture: Path) -> dict:
@@ -153,21 +153,25 @@ def unit_of(lecture: Path) -> dict:
     }
 
 
-def lab_links(unit: dict, static: str, here: str) -> str:
+def lab_links(unit: dict, up: str) -> str:
     """The lab of a unit: the student notebook to download, and its Colab badge."""
     if unit["lab"] is None:
         return "no lab yet"
     name = unit["lab"].name
-    return f"[{name}]({here}labs/{name}) {badge(unit['lab_colab'], static)}"
+    return f"{{download}}`{name} <{up}labs/{name}>` {badge(unit['lab_colab'], up)}"
 
 
 def page_for(unit: dict):
     """The executed lecture as the site shows it: badge image served locally, the lab linked under it."""
     nb = nbformat.read(executed_copy(unit["lecture"]), as_version=4)
+    nb.metadata.pop("widgets", None)  # no widget was shown (headless); no widget manager is wanted
+    for cell in nb.cells:
+        if "setup" in cell.metadata.get("tags", []):  # collapsed, as in JupyterLab; its output stays in view
+            cell.metadata["tags"] = [*cell.metadata["tags"], "hide-input"]
     for index, cell in enumerate(nb.cells):
         if "badge" in cell.metadata.get("tags", []):
-            cell.source = badge(unit["lecture_colab"], "../_static")
-            lab = "**Lab:** " + lab_links(unit, "../_static", "../")
+            cell.source = badge(unit["lecture_colab"], "../")
+            lab = "**Lab:** " + lab_links(unit, "../")
             nb.cells.insert(index + 1, nbformat.v4.new_markdown_cell(lab, metadata={"tags": ["lab-link"]}))
             break
     return nb
@@ -176,7 +180,7 @@ def page_for(unit: dict):
 def index_page(units: list[dict]) -> str:
     rows = [
         f"| {u['number']} | {u['title']} | [lecture](lectures/{u['lecture'].stem}) "
-        f"{badge(u['lecture_colab'], '_static')} | {lab_links(u, '_static', '')} |"
+        f"{badge(u['lecture_colab'], '')} | {lab_links(u, '')} |"
         for u in units
     ]
     table = "\n".join(["| # | unit | lecture | lab |", "|---|---|---|---|", *rows])
@@ -192,6 +196,7 @@ def write_sources(units: list[dict]) -> None:
     (SOURCES / "lectures").mkdir(parents=True)
     (SOURCES / "labs").mkdir()
     (SOURCES / "index.md").write_text(index_page(units))
+    shutil.copy(CONFIG / LOCAL_BADGE, SOURCES / LOCAL_BADGE)
     for unit in units:
         nbformat.write(page_for(unit), SOURCES / "lectures" / unit["lecture"].name)
         if unit["lab"] is not None:
@@ -202,7 +207,7 @@ def sphinx() -> None:
     """Render build/site-src into build/site with the configuration in site/ (warnings are errors)."""
     shutil.rmtree(SITE, ignore_errors=True)
     command = [sys.executable, "-m", "sphinx", "-b", "html", "-q", "-W", "--keep-going", "-c", str(CONFIG)]
-    command += ["-d", str(ROOT / "build" / "site-doctrees"), str(SOURCES), str(SITE)]
+    command += ["-d", str(SITE.parent / "site-doctrees"), str(SOURCES), str(SITE)]
     result = subprocess.run(command, cwd=ROOT)
     if result.returncode:
         raise SystemExit(f"sphinx-build failed (exit {result.returncode}); its messages are above.")
