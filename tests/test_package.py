@@ -330,6 +330,25 @@ def test_time_budget_stops_within_a_long_epoch():
     assert Count.batches == 1, f"expected training to stop after the first of 80 batches, it ran {Count.batches}"
 
 
+def test_progress_prints_each_quarter_and_says_when_a_loop_stopped_early(capsys):
+    from dgm.training import progress
+
+    assert list(progress(range(8), "sampling")) == list(range(8)), "progress must yield every item, in order"
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split(",")[0] for line in lines] == [
+        "sampling:  25% (2/8)",
+        "sampling:  50% (4/8)",
+        "sampling:  75% (6/8)",
+        "sampling: 100% (8/8)",
+    ], lines
+    for item in progress(range(8), "sweeps"):
+        if item == 2:
+            break
+    assert capsys.readouterr().out.splitlines()[-1].startswith("sweeps: stopped at 3/8"), "a break must be reported"
+    with pytest.raises(ValueError, match="positive number of steps"):
+        list(progress([], "nothing"))
+
+
 def test_jit_compile_is_on_for_cpu_only_and_left_to_keras_with_an_accelerator(monkeypatch):
     import types
 
