@@ -92,6 +92,28 @@ TARGETS = {
         ("DDIM, 50 steps: samples the classifier is confident on (%)", "ddim_50_confident_rate", 100, {}),
         ("DDPM, 1000 steps: samples the classifier is confident on (%)", "ddpm_1000_confident_rate", 100, {}),
     ],
+    "10_multimodal_vae": [
+        (
+            "Multimodal VAE, better of PoE/MoE: label → image coherence (%)",
+            "best_label_to_image",
+            100,
+            {"fast": (">=", 50), "60s": (">=", 80)},
+        ),
+        (
+            "Multimodal VAE, better of PoE/MoE: image → label accuracy (%)",
+            "best_image_to_label",
+            100,
+            {"fast": (">=", 50), "60s": (">=", 90)},
+        ),
+        ("PoE (MVAE): label → image coherence (%)", "poe_label_to_image", 100, {"full": (">=", 95)}),
+        ("PoE (MVAE): image → label accuracy (%)", "poe_image_to_label", 100, {"full": (">=", 95)}),
+        ("PoE (MVAE): joint coherence from the prior (%)", "poe_joint_coherence", 100, {"fast": (">=", 25)}),
+        ("MoE (MMVAE): label → image coherence (%)", "moe_label_to_image", 100, {"full": (">=", 95)}),
+        ("MoE (MMVAE): image → label accuracy (%)", "moe_image_to_label", 100, {"full": (">=", 95)}),
+        ("MoE (MMVAE): joint coherence from the prior (%)", "moe_joint_coherence", 100, {"fast": (">=", 25)}),
+        ("PoE (MVAE): image NLL from q(z | x, y) (nats)", "poe_joint_image_nll", 1, {}),
+        ("MoE (MMVAE): image NLL from q(z | x, y) (nats)", "moe_joint_image_nll", 1, {}),
+    ],
 }
 POINTS = {"fast": "FAST (CI check)", "60s": "60 s of training", "full": "FULL"}
 
