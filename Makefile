@@ -14,7 +14,7 @@ export DGM_DATA_DIR := $(abspath ../shared/data)
 endif
 endif
 
-.PHONY: env browser sandbox lab test test-fast notebooks check lint assets site bench clean \
+.PHONY: env browser sandbox postgres lab test test-fast notebooks check lint assets site bench clean \
         release collect collect-zip grade feedback grades report
 
 env: $(STAMP)
@@ -53,9 +53,18 @@ sandbox:
 		|| echo "Could not install bubblewrap: grading will run WITHOUT a sandbox."; \
 	else echo "No bwrap (install bubblewrap): grading will run WITHOUT a sandbox."; fi
 
+## PostgreSQL: the gradebook server for grading a class in parallel (DGM_GRADEBOOK_URL), and what the
+## tests start on loopback (Debian package, installed when missing and root; otherwise those tests skip).
+postgres:
+	@if ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql) >/dev/null \
+		|| echo "Could not install postgresql: the PostgreSQL grading tests will be skipped."; \
+	else echo "No PostgreSQL (apt-get install postgresql): the PostgreSQL grading tests will be skipped."; fi
+
 ## Every test: package, generated files, lint, lectures, nbgrader validate, round trip, grading faults,
 ## JupyterLab, browser.
-test: env browser sandbox
+test: env browser sandbox postgres
 	$(BIN)/python -m pytest --ignore=tests/test_site.py
 	@# Then the website, from the lectures the run above executed (build/executed/), read offline in Chromium.
 	$(BIN)/python -m pytest tests/test_site.py
