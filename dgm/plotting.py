@@ -31,18 +31,21 @@ def densities(ax, grid: np.ndarray, curves: dict[str, np.ndarray], title: str = 
     ax.legend(frameon=False)
 
 
-def image_grid(images: np.ndarray, rows: int, cols: int, title: str = "", size: float = 1.0):
-    """Show ``rows * cols`` images (N, 28, 28) or (N, 784) in a grid; returns the figure.
+def image_grid(images: np.ndarray, rows: int, cols: int, title: str, size: float = 1.0):
+    """Show ``rows * cols`` images (N, 28, 28) or (N, 784) in a grid under ``title``; returns the figure.
 
-    Integer images are drawn on 0..255 and float images on 0..1, whatever their values: a float sample
-    that overshoots 1 a little must not be drawn against 255 (and look blank).
+    The title is required: a grid has no axes to label, so the title is what tells a student what the
+    images are (which model, which rows). Integer images are drawn on 0..255 and float images on 0..1,
+    whatever their values: a float sample that overshoots 1 a little must not be drawn against 255
+    (and look blank).
     """
+    if not str(title).strip():
+        raise ValueError("image_grid needs a title saying what the images are (for example 'samples of p(x)').")
     images = np.asarray(images)[: rows * cols].reshape(-1, 28, 28)
     vmax = 255 if np.issubdtype(images.dtype, np.integer) else 1
     fig, axes = plt.subplots(rows, cols, figsize=(cols * size, rows * size))
     for ax, image in zip(np.ravel(axes), images):
         ax.imshow(image, cmap="gray_r", vmin=0, vmax=vmax)
         ax.axis("off")
-    if title:
-        fig.suptitle(title)
+    fig.suptitle(title)
     return fig

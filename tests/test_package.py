@@ -330,6 +330,18 @@ def test_time_budget_stops_within_a_long_epoch():
     assert Count.batches == 1, f"expected training to stop after the first of 80 batches, it ran {Count.batches}"
 
 
+def test_image_grid_needs_a_title_and_sets_it():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from dgm import plotting
+
+    fig = plotting.image_grid(np.zeros((4, 784), "float32"), 2, 2, "four blank images")
+    assert fig._suptitle.get_text() == "four blank images"
+    with pytest.raises(ValueError, match="needs a title"):
+        plotting.image_grid(np.zeros((4, 784), "float32"), 2, 2, " ")
+
+
 def test_progress_prints_each_quarter_and_says_when_a_loop_stopped_early(capsys):
     from dgm.training import progress
 
