@@ -7,7 +7,14 @@ Environment variables (all optional):
   logs); default ``../dgm-grading`` beside the course folder, so that it is never committed.
 - ``DGM_CELL_TIMEOUT``, ``DGM_NOTEBOOK_TIMEOUT``: autograde limits per cell and per notebook (seconds).
 - ``DGM_ID_RULE``: how ``collect --zip`` finds a student id in a path of the zip.
-- ``DGM_GRADING_JOBS``: submissions graded at once.
+- ``DGM_GRADING_JOBS``: submissions graded at once (one nbgrader process, one worker, per submission).
+- ``DGM_GRADEBOOK_URL``: the gradebook (nbgrader's ``CourseDirectory.db_url``); default the embedded
+  SQLite file ``gradebook.db`` in the grading folder, for one instructor (at most ``SQLITE_JOBS`` writers).
+  For a class graded in parallel, PostgreSQL: ``postgresql://user@host:5432/dbname`` (the password in
+  ``~/.pgpass``, which the sandbox hides, rather than in the URL).
+- ``DGM_SCHEDULER``: where autograde's per-submission jobs run: unset, on this machine; ``local``, a Dask
+  ``LocalCluster`` of ``DGM_GRADING_JOBS`` worker processes; ``tcp://host:8786``, the scheduler of a
+  running Dask cluster (README, "Grading on several machines").
 """
 
 from __future__ import annotations
@@ -28,6 +35,9 @@ LECTURES, SOLUTIONS, LABS = "lectures", "solutions", "labs"  # generated noteboo
 CELL_TIMEOUT = int(os.environ.get("DGM_CELL_TIMEOUT", "300"))
 NOTEBOOK_TIMEOUT = int(os.environ.get("DGM_NOTEBOOK_TIMEOUT", "900"))
 GRADING_JOBS = int(os.environ.get("DGM_GRADING_JOBS", "1"))
+SCHEDULER = os.environ.get("DGM_SCHEDULER", "")
+# SQLite locks the whole file for each write: more than two nbgrader processes at once time out on it.
+SQLITE_JOBS = 2
 # The first folder of a path in the zip, or the file name up to its first "_".
 ID_RULE = os.environ.get("DGM_ID_RULE", r"^(?:(?P<id>[^/]+)/|(?P<id2>[^/_]+)_)")
 OUTPUT_LINES, TRACEBACK_LINES = 200, 40  # what autograde keeps of one cell's output
@@ -46,7 +56,8 @@ def grading_dir(root: Path | None = None) -> Path:
 
 
 def gradebook_url(grading: Path | None = None) -> str:
-    return f"sqlite:///{(grading or grading_dir()) / 'gradebook.db'}"
+    """``DGM_GRADEBOOK_URL`` (PostgreSQL for a class graded in parallel), else SQLite in the grading folder."""
+    return os.environ.get("DGM_GRADEBOOK_URL") or f"sqlite:///{(grading or grading_dir()) / 'gradebook.db'}"
 
 
 def repository_url() -> str:
