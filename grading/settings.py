@@ -60,10 +60,26 @@ def gradebook_url(grading: Path | None = None) -> str:
     return os.environ.get("DGM_GRADEBOOK_URL") or f"sqlite:///{(grading or grading_dir()) / 'gradebook.db'}"
 
 
-def repository_url() -> str:
-    """The course repository address: the one setting behind the setup cell and the Colab badges."""
+def _project_urls() -> dict[str, str]:
     with open(REPOSITORY_ROOT / "pyproject.toml", "rb") as handle:
-        return tomllib.load(handle)["project"]["urls"]["Repository"]
+        return tomllib.load(handle)["project"]["urls"]
+
+
+def repository_url() -> str:
+    """The instructor's repository (everything, solutions included): ``[project.urls] Repository``."""
+    return _project_urls()["Repository"]
+
+
+def student_edition_url() -> str:
+    """Where the student edition is published: ``[project.urls] "Student edition"`` in pyproject.toml,
+    the one setting behind the setup cell, the Colab badges and the README's unit table."""
+    return _project_urls()["Student edition"]
+
+
+def edition_dir() -> Path:
+    """Where ``make edition`` writes the student edition: ``DGM_EDITION_DIR``, default ``../dgm-course-student``."""
+    default = REPOSITORY_ROOT.parent / "dgm-course-student"
+    return Path(os.environ.get("DGM_EDITION_DIR", default)).resolve()
 
 
 def tool_env(base: dict[str, str] | None = None) -> dict[str, str]:
