@@ -161,11 +161,23 @@ def lab_links(unit: dict, up: str) -> str:
     return f"{{download}}`{name} <{up}labs/{name}>` {badge(unit['lab_colab'], up)}"
 
 
+# Inline math, $...$ (not $$): JupyterLab finds it before it parses Markdown, MyST after, so a line
+# break inside it followed by "+ " or "- " would start a list and leave the math half typed.
+INLINE_MATH = re.compile(r"(?<![\\$])\$(?!\$)([^$]+?)(?<!\\)\$(?!\$)")
+
+
+def one_line_math(markdown: str) -> str:
+    """The Markdown with every inline formula on one line, so that MyST reads it as JupyterLab does."""
+    return INLINE_MATH.sub(lambda m: "$" + " ".join(m.group(1).split("\n")) + "$", markdown)
+
+
 def page_for(unit: dict):
     """The executed lecture as the site shows it: badge image served locally, the lab linked under it."""
     nb = nbformat.read(executed_copy(unit["lecture"]), as_version=4)
     nb.metadata.pop("widgets", None)  # no widget was shown (headless); no widget manager is wanted
     for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            cell.source = one_line_math(cell.source)
         if "setup" in cell.metadata.get("tags", []):  # collapsed, as in JupyterLab; its output stays in view
             cell.metadata["tags"] = [*cell.metadata["tags"], "hide-input"]
     for index, cell in enumerate(nb.cells):
