@@ -41,6 +41,9 @@ SQLITE_JOBS = 2
 # The first folder of a path in the zip, or the file name up to its first "_".
 ID_RULE = os.environ.get("DGM_ID_RULE", r"^(?:(?P<id>[^/]+)/|(?P<id2>[^/_]+)_)")
 OUTPUT_LINES, TRACEBACK_LINES = 200, 40  # what autograde keeps of one cell's output
+# Bytes of output that the autograded notebook and the feedback keep per cell and per notebook (a note
+# says how many were cut): lines alone let one 50 MB line through. A FAST lab's plots fit with room to spare.
+OUTPUT_BYTES, NOTEBOOK_OUTPUT_BYTES = 100_000, 2_000_000
 
 
 def course_root() -> Path:
