@@ -7,6 +7,7 @@ plain nbgrader that ``docs/stack.md`` ("nbgrader") describes; the plain nbgrader
 as ``python -m grading``.
 """
 
+import os
 import secrets
 from pathlib import Path
 
@@ -20,7 +21,7 @@ from nbgrader.preprocessors import (
     SaveAutoGrades,
 )
 
-from grading import settings
+from grading import sandbox, settings
 from grading.nbgrader_ext import BoundedExecute, ScrubHiddenTests
 
 c = get_config()  # noqa: F821 (provided by traitlets when nbgrader loads this file)
@@ -56,6 +57,15 @@ c.Execute.timeout = settings.CELL_TIMEOUT
 c.BoundedExecute.notebook_timeout = settings.NOTEBOOK_TIMEOUT
 c.Execute.interrupt_on_timeout = True
 c.Execute.execute_retries = 0
+
+# Student code runs in the grading sandbox (grading/sandbox.py) for plain `nbgrader autograde`, the
+# formgrader's autograde button and `python -m grading autograde` alike. Jupyter finds kernelspecs only
+# through JUPYTER_PATH, which this file (Python run inside nbgrader, before any kernel starts) can set.
+# Where the sandbox cannot run, the kernel refuses to start unless DGM_ALLOW_UNSANDBOXED=1.
+os.environ.update(sandbox.kernel_env(GRADING / ".sandbox"))
+c.BoundedExecute.kernel_name = sandbox.KERNEL_NAME
+c.KernelManager.transport = "ipc"  # TCP cannot cross the sandbox's network namespace
+c.KernelManager.connection_file = os.path.join(sandbox.private_runtime(), "kernel.json")
 
 # Deleted or retyped graded cells come back from the gradebook instead of needing manual grading.
 c.OverwriteCells.add_missing_cells = True

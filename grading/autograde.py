@@ -140,9 +140,17 @@ def run(args) -> int:
     problems = Problems(args.lab)
     names = args.student or students(args.lab)
     limit = args.timeout or settings.NOTEBOOK_TIMEOUT + 120
-    kernel = None if args.no_sandbox else sandbox.kernel_env(settings.grading_dir() / ".sandbox")
-    if kernel is None:
-        print("WARNING: grading without a sandbox (no bwrap, or --no-sandbox): student code can read the gradebook.")
+    # No silent fallback: where the sandbox cannot run, nothing is graded unless the instructor opts out.
+    unprotected = sandbox.unavailable()
+    if unprotected and not args.unsandboxed:
+        print(sandbox.REFUSAL.format(reason=unprotected))
+        return 2
+    kernel = sandbox.kernel_env(settings.grading_dir() / ".sandbox")
+    problems.reset("autograde", "!")  # "!": what concerns the whole class, shown at the top of the report
+    if unprotected:
+        kernel[sandbox.ALLOW_UNSANDBOXED] = "1"
+        print(f"WARNING: grading WITHOUT the sandbox ({unprotected}; --unsandboxed): student code runs with your rights.")
+        problems.add("!", "autograde", f"graded WITHOUT the sandbox ({unprotected}; --unsandboxed)")
     failures = {}
     logs = settings.grading_dir() / "logs" / args.lab
     logs.mkdir(parents=True, exist_ok=True)
@@ -158,8 +166,8 @@ def run(args) -> int:
             print(f"  {student}: {'ok' if not failure else failure}", flush=True)
     for student in names:
         problems.reset("autograde", student)
-        if kernel is None:
-            problems.add(student, "autograde", "graded WITHOUT sandbox: the kernel could read the gradebook")
+        if unprotected:
+            problems.add(student, "autograde", "graded WITHOUT the sandbox: the kernel could read the gradebook")
         if failures[student]:
             zero_ungraded(args.lab, student)
             problems.add(

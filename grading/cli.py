@@ -59,7 +59,12 @@ def parser() -> argparse.ArgumentParser:
                 default=settings.GRADING_JOBS,
                 help="submissions graded at once (sqlite: keep it small)",
             )
-            step.add_argument("--no-sandbox", action="store_true", help="run kernels without bubblewrap (unsafe)")
+            step.add_argument(
+                "--unsandboxed",
+                action="store_true",
+                help="where the sandbox cannot run (no bwrap), grade anyway WITHOUT it: student code runs with your "
+                "rights (the report says so at the top); without this flag grading refuses",
+            )
         if name == "export":
             step.add_argument("--to", default="grades.csv", help="the CSV file to write")
     return out

@@ -38,7 +38,7 @@ def class_report(lab: str) -> str:
         assignment = gb.find_assignment(lab)
         auto = sum(c.max_score for nb in assignment.notebooks for c in nb.grade_cells if c.cell_type == "code")
         total = assignment.max_score
-        names = sorted(set(students(lab)) | {s.student.id for s in assignment.submissions} | set(problems) - {"?"})
+        names = sorted(set(students(lab)) | {s.student.id for s in assignment.submissions} | set(problems) - {"?", "!"})
         for name in names:
             try:
                 sub = gb.find_submission(lab, name)
@@ -46,7 +46,9 @@ def class_report(lab: str) -> str:
             except Exception:  # noqa: BLE001
                 score, manual = "not graded", ""
             rows.append((name, score + manual, problems.get(name, [])))
-    lines = [f"{lab}: {len(rows)} students; {auto:g} points autograded, {total - auto:g} by hand"]
+    # Class-wide warnings first ("!": e.g. graded without the sandbox), where nobody can miss them.
+    lines = [f"WARNING: {p['step']}: {p['problem']}" for p in problems.get("!", [])]
+    lines.append(f"{lab}: {len(rows)} students; {auto:g} points autograded, {total - auto:g} by hand")
     for name, score, found in rows:
         lines.append(f"{name:<24} {score}")
         lines += [f"    {p['step']}: {p['problem']}" for p in found]

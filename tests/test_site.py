@@ -100,6 +100,9 @@ class Browser:
         found["status"] = response.status if response else None
         if screenshot:
             page.screenshot(path=str(screenshot), full_page=False)
+            figure = page.locator(".cell_output img")
+            if figure.count():  # and the first figure, to see that plots are there
+                figure.first.screenshot(path=str(screenshot.with_name(screenshot.stem + "-figure.png")))
         page.close()
         return found
 
@@ -231,3 +234,19 @@ def test_a_widget_offers_its_first_figure_to_static_renderings(monkeypatch):
     assert f'src="data:image/png;base64,{bundle["image/png"]}' in html.replace("\n", ""), (
         "the HTML export shows no figure"
     )
+
+
+def test_an_executed_copy_is_reused_only_while_its_notebook_is_unchanged(tmp_path, monkeypatch):
+    """`make site` executes a lecture again when its notebook changed since the tests executed it."""
+    monkeypatch.setattr(site, "EXECUTED", tmp_path / "executed")
+    lecture = tmp_path / "01_example.ipynb"
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# Unit 01 — An example")])
+    nbformat.write(nb, lecture)
+    assert not site.is_current(lecture), "no executed copy yet"
+    site.save_executed(lecture, nb)
+    assert site.is_current(lecture), "the copy was saved from this very notebook"
+    nb.cells.append(nbformat.v4.new_markdown_cell("A new paragraph."))
+    nbformat.write(nb, lecture)
+    assert not site.is_current(lecture), "the notebook changed after its copy was executed"
+    site.executed_copy(lecture).write_text("{ broken")
+    assert not site.is_current(lecture), "a broken copy counts as missing"
