@@ -12,14 +12,48 @@ cell that replaces one of these functions cannot change a test's verdict.
 
 from __future__ import annotations
 
+import linecache
 import math
+import os
+import sys
 from collections.abc import Iterable
 
 import numpy as np
 
 
 class CheckFailure(AssertionError):
-    """A failed check; its message is meant for the student."""
+    """A failed check; its message is meant for the student.
+
+    IPython (JupyterLab, Colab, and nbgrader's autograde, which runs an IPython kernel) shows an exception
+    through its ``_render_traceback_`` when it has one. A failed check is feedback, not a crash: it is shown
+    as its message and the test line that failed, not as ~25 lines of frames inside this module with the
+    message at the bottom. The cell still raises, so nbgrader still scores the test 0.
+    """
+
+    def _render_traceback_(self) -> list[str]:
+        lines = [f"\x1b[0;31m{type(self).__name__}\x1b[0m: {self}"]
+        where = _test_line(self.__traceback__)
+        if where:
+            lines.append(where)
+        return lines
+
+
+def _test_line(traceback) -> str:
+    """Where the failed check is in the cell being run (its outermost frame outside IPython and this module)."""
+    ipython = _ipython_dir()
+    while traceback is not None:
+        code = traceback.tb_frame.f_code
+        # Skip IPython's own frames (it runs the cell from inside its package) and this module's.
+        if code.co_filename != __file__ and not (ipython and code.co_filename.startswith(ipython)):
+            line = linecache.getline(code.co_filename, traceback.tb_lineno).strip()
+            return f"(the check that failed: line {traceback.tb_lineno} of this cell, `{line}`)" if line else ""
+        traceback = traceback.tb_next
+    return ""
+
+
+def _ipython_dir() -> str:
+    module = sys.modules.get("IPython")
+    return os.path.dirname(module.__file__) if module and getattr(module, "__file__", None) else ""
 
 
 def _fmt(value: np.ndarray) -> str:
