@@ -216,9 +216,9 @@ def write_sources(units: list[dict]) -> None:
 
 
 def sphinx() -> None:
-    """Render build/site-src into build/site with the configuration in site/ (warnings are errors)."""
+    """Render build/site-src into build/site with site/conf.py; warnings are errors, its lines the progress."""
     shutil.rmtree(SITE, ignore_errors=True)
-    command = [sys.executable, "-m", "sphinx", "-b", "html", "-q", "-W", "--keep-going", "-c", str(CONFIG)]
+    command = [sys.executable, "-m", "sphinx", "-b", "html", "-W", "--keep-going", "-c", str(CONFIG)]
     command += ["-d", str(SITE.parent / "site-doctrees"), str(SOURCES), str(SITE)]
     result = subprocess.run(command, cwd=ROOT)
     if result.returncode:
