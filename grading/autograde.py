@@ -149,7 +149,7 @@ def run(args) -> int:
     problems.reset("autograde", "!")  # "!": what concerns the whole class, shown at the top of the report
     if unprotected:
         kernel[sandbox.ALLOW_UNSANDBOXED] = "1"
-        print(f"WARNING: grading WITHOUT the sandbox ({unprotected}; --unsandboxed): student code runs with your rights.")
+        print(f"WARNING: grading WITHOUT the sandbox ({unprotected}; --unsandboxed): student code has your rights.")
         problems.add("!", "autograde", f"graded WITHOUT the sandbox ({unprotected}; --unsandboxed)")
     failures = {}
     logs = settings.grading_dir() / "logs" / args.lab

@@ -15,6 +15,13 @@ Environment variables (all optional):
 - ``DGM_SCHEDULER``: where autograde's per-submission jobs run: unset, on this machine; ``local``, a Dask
   ``LocalCluster`` of ``DGM_GRADING_JOBS`` worker processes; ``tcp://host:8786``, the scheduler of a
   running Dask cluster (README, "Grading on several machines").
+- ``DGM_SANDBOX_MEMORY``, ``DGM_SANDBOX_CPU_SECONDS``, ``DGM_SANDBOX_PROCESSES``, ``DGM_SANDBOX_DISK``,
+  ``DGM_SANDBOX_OUTPUT``: the limits of one submission's kernel in the grading sandbox (grading/sandbox.py):
+  memory (bytes; ``K``/``M``/``G`` suffixes), CPU seconds, processes and threads, bytes of each of its two
+  writable folders (``/tmp`` and the working folder, both fresh tmpfs) and of any one file, and bytes of the
+  kernel's own stdout/stderr kept in the grading log.
+- ``DGM_SANDBOX_BWRAP``: the bubblewrap command (default ``bwrap`` on PATH).
+- ``DGM_ALLOW_UNSANDBOXED=1``: where the sandbox cannot run, run kernels WITHOUT it instead of refusing.
 """
 
 from __future__ import annotations
@@ -44,6 +51,25 @@ OUTPUT_LINES, TRACEBACK_LINES = 200, 40  # what autograde keeps of one cell's ou
 # Bytes of output that the autograded notebook and the feedback keep per cell and per notebook (a note
 # says how many were cut): lines alone let one 50 MB line through. A FAST lab's plots fit with room to spare.
 OUTPUT_BYTES, NOTEBOOK_OUTPUT_BYTES = 100_000, 2_000_000
+
+
+def _bytes(text: str) -> int:
+    """``"4G"`` -> 4 * 2**30 (suffixes K, M, G; a plain number is bytes)."""
+    text = text.strip().upper()
+    scale = {"K": 2**10, "M": 2**20, "G": 2**30}.get(text[-1:], 1)
+    return int(float(text.rstrip("KMG")) * scale)
+
+
+# The grading sandbox's limits for one submission's kernel (grading/sandbox.py). Measured on the FAST
+# solutions in the sandbox (2 shared CPU cores): lab05_vae peaked at 1.2 GB resident (0.85 GB of data
+# segments at the end; it ran under a 1.5 GB RLIMIT_DATA), 24 threads and 32 s of CPU; lab02_kl at 0.7 GB,
+# 18 threads, 17 s. The defaults leave at least 3x headroom; the CPU bound is twice DGM_NOTEBOOK_TIMEOUT.
+SANDBOX_MEMORY = _bytes(os.environ.get("DGM_SANDBOX_MEMORY", "4G"))
+SANDBOX_CPU_SECONDS = int(os.environ.get("DGM_SANDBOX_CPU_SECONDS", str(2 * NOTEBOOK_TIMEOUT)))
+SANDBOX_PROCESSES = int(os.environ.get("DGM_SANDBOX_PROCESSES", "512"))  # threads count too (TF starts many)
+SANDBOX_DISK = _bytes(os.environ.get("DGM_SANDBOX_DISK", "512M"))
+SANDBOX_OUTPUT = _bytes(os.environ.get("DGM_SANDBOX_OUTPUT", "1M"))
+SANDBOX_BWRAP = os.environ.get("DGM_SANDBOX_BWRAP", "")
 
 
 def course_root() -> Path:
