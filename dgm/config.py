@@ -166,7 +166,30 @@ def setup(verbose: bool = True) -> dict:
     }
     if verbose:
         print(" | ".join(f"{k}: {v}" for k, v in report.items()))
+        if in_colab():
+            print(colab_advice(report["mode"], gpu=bool(gpus)))
     return report
+
+
+def colab_advice(mode_name: str, gpu: bool) -> str:
+    """What the setup cell adds on Colab: what FAST or FULL means there, and how to change runtime or mode."""
+    gpu_runtime = "Runtime -> Change runtime type -> T4 GPU -> Save, then run the notebook from the top"
+    to_fast = "add a cell `%env DGM_MODE=fast` above this one, run it, then run this cell and the rest again"
+    if mode_name == "FAST":
+        return (
+            "Colab, FAST mode: a small data subset and short training, about a minute a notebook; results are "
+            "rougher than FULL's. For FULL, run `%env DGM_MODE=full` in a cell above this one, then this cell "
+            f"and the rest again (on a GPU runtime: {gpu_runtime})."
+        )
+    if gpu:
+        return (
+            "Colab, FULL mode on a GPU: the full datasets and training (aimed at under about 15 minutes a notebook "
+            f"on a T4). For a quick run instead, {to_fast}."
+        )
+    return (
+        "Colab, FULL mode on a CPU: the full datasets and training are sized for a GPU, and the longest lectures "
+        f"take about an hour on a CPU. Pick a GPU: {gpu_runtime}. Or, for a quick run (FAST), {to_fast}."
+    )
 
 
 def _import_stack() -> dict[str, str]:
