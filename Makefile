@@ -14,7 +14,7 @@ export DGM_DATA_DIR := $(abspath ../shared/data)
 endif
 endif
 
-.PHONY: env browser sandbox postgres lab test test-fast notebooks check lint assets site bench clean \
+.PHONY: env browser sandbox postgres lab test test-fast notebooks check edition lint assets site bench clean \
         release collect collect-zip grade feedback grades report
 
 env: $(STAMP)
@@ -80,6 +80,11 @@ notebooks: env
 ## Fail if anything committed differs from what generation gives, or holds outputs.
 check: env
 	$(BIN)/python tools/build.py --check
+
+## The student edition: lectures, student labs, dgm and assets, without solutions or hidden tests (checked),
+## in ../dgm-course-student (DGM_EDITION_DIR), to publish at pyproject's "Student edition" address (README).
+edition: env
+	$(BIN)/python tools/edition.py
 
 lint: env
 	$(BIN)/ruff check .
