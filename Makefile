@@ -46,12 +46,13 @@ browser:
 	else echo "No chromium (install it, e.g. apt-get install chromium): the browser tests will be skipped."; fi
 
 ## bubblewrap: the sandbox for student code at autograde (Debian package, installed when missing and root).
+## Without it grading refuses to run student code; UNSANDBOXED=1 make grade grades unprotected (the report says so).
 sandbox:
 	@if command -v bwrap >/dev/null 2>&1; then :; \
 	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap) >/dev/null \
-		|| echo "Could not install bubblewrap: grading will run WITHOUT a sandbox."; \
-	else echo "No bwrap (install bubblewrap): grading will run WITHOUT a sandbox."; fi
+		|| echo "Could not install bubblewrap: grading will refuse to run student code (UNSANDBOXED=1 to grade unprotected)."; \
+	else echo "No bwrap (install bubblewrap): grading will refuse to run student code (UNSANDBOXED=1 to grade unprotected)."; fi
 
 ## PostgreSQL: the gradebook server for grading a class in parallel (DGM_GRADEBOOK_URL), and what the
 ## tests start on loopback (Debian package, installed when missing and root; otherwise those tests skip).
@@ -116,7 +117,7 @@ collect-zip: env
 	$(GRADE) collect $(LAB) --zip $(ZIP) $(if $(ID_RULE),--id-rule '$(ID_RULE)')
 grade: env sandbox
 	$(GRADE) check $(LAB)
-	$(GRADE) autograde $(LAB) --jobs $(JOBS)
+	$(GRADE) autograde $(LAB) --jobs $(JOBS) $(if $(UNSANDBOXED),--unsandboxed)
 feedback: env
 	$(GRADE) feedback $(LAB)
 grades: env
