@@ -1,9 +1,12 @@
 """Extensions of nbgrader 0.9.6 that nbgrader_config.py registers: an outer time bound for autograde,
-and feedback without the hidden tests."""
+test cells that an answer cannot disarm, output bounded in bytes, stderr that is not a verdict, and
+feedback without the hidden tests."""
 
 import json
 import re
+import secrets
 import time
+from pathlib import Path
 
 import nbformat
 from nbgrader.preprocessors import Execute, NbGraderPreprocessor
@@ -32,6 +35,198 @@ class BoundedExecute(Execute):
 
         self.timeout_func = cell_timeout
         return super().preprocess(nb, resources, km=km)
+
+
+def is_test(cell) -> bool:
+    """A graded code cell that is not an answer: a test cell."""
+    meta = cell.get("metadata", {}).get("nbgrader", {}) or {}
+    return cell.get("cell_type") == "code" and bool(meta.get("grade")) and not meta.get("solution")
+
+
+NOT_RESET = (
+    "the grader could not put the kernel back before this test, so it scores 0: an earlier cell changed "
+    "how the kernel runs code (an IPython input transformer, a replaced print or sys.stdout, ...)"
+)
+NOT_FINISHED = (
+    "this test cell did not run to its last line, so it scores 0: an earlier cell changed how the kernel "
+    "runs code or handles errors (an input transformer, sys.settrace, a custom exception handler, ...)"
+)
+CUT = "[... {bytes} bytes of output cut: each cell keeps at most {limit} bytes (grading/settings.py OUTPUT_BYTES)]\n"
+
+
+def _size(output) -> int:
+    """Bytes an output takes in the notebook (a stream: its text, counted without a copy through JSON)."""
+    if output.get("output_type") == "stream":
+        return len(output.get("text", "").encode()) + 64
+    return len(json.dumps(output, ensure_ascii=False).encode())
+
+
+class GuardedExecute(BoundedExecute):
+    """BoundedExecute whose test cells an answer cannot disarm, with each cell's output bounded in bytes.
+
+    Before the first cell, a hidden execution captures the kernel as it starts
+    (``grading/kernel_guard.py:make_guard``); before each test cell, a hidden execution puts all of it
+    back and proves that it ran to its end by writing a per-run token; each test cell runs with one more
+    line, the grader's, that writes a second token. A test cell scores only when both tokens came: else
+    it gets an error output that says why (and scores 0). The tokens are fresh for every notebook
+    graded, and neither they nor the extra line are saved: the autograded notebook holds the cell as
+    the gradebook has it. While the kernel runs, each cell keeps at most ``output_bytes`` of output
+    (the rest is dropped as it arrives, and a note says how much), so a submission that prints
+    gigabytes does not fill the grader's memory or the autograded notebook.
+    """
+
+    output_bytes = Integer(100_000, help="Bytes of output kept per cell (the rest is cut).").tag(config=True)
+
+    def preprocess(self, nb, resources=None, km=None):
+        self._guard = "_dgm_guard_" + secrets.token_hex(8)
+        self._reset_token, self._end_token = secrets.token_hex(16), secrets.token_hex(16)
+        self._started = False
+        self._budget = None
+        return super().preprocess(nb, resources, km=km)
+
+    def _hidden(self, source: str, index: int) -> bool:
+        """Run code the notebook does not show; True when its output ends with the reset token."""
+        cell = nbformat.v4.new_code_cell(source)
+        self._budget = None
+        self.execute_cell(cell, index, store_history=False)
+        text = "".join(o.get("text", "") for o in cell.outputs if o.get("output_type") == "stream")
+        errors = [o for o in cell.outputs if o.get("output_type") == "error"]
+        return not errors and text.endswith(self._reset_token + "\n")
+
+    def preprocess_cell(self, cell, resources, index):
+        if not self._started:
+            self._started = True
+            guard = (Path(__file__).parent / "kernel_guard.py").read_text()
+            tokens = f"{self._reset_token!r}, {self._end_token!r}"
+            self._capture_ok = self._hidden(
+                f"{guard}\n{self._guard} = make_guard({tokens})\ndel make_guard\n{self._guard}()", index
+            )
+        if cell.cell_type != "code":
+            return super().preprocess_cell(cell, resources, index)
+        reset_ok = self._capture_ok and is_test(cell) and self._hidden(f"{self._guard}()", index)
+        original = cell.source
+        if is_test(cell):
+            cell.source = f"{original}\n{self._guard}.done()"
+        self._budget = {"left": self.output_bytes, "cut": 0, "end": False}
+        try:
+            cell, resources = super().preprocess_cell(cell, resources, index)
+        finally:
+            cell.source = original
+            budget, self._budget = self._budget, None
+        for output in cell.outputs:  # a traceback's context can quote the grader's line: not saved
+            if output.get("output_type") == "error":
+                output["traceback"] = [
+                    "\n".join(line for line in entry.split("\n") if self._guard not in line)
+                    for entry in output.get("traceback", [])
+                ]
+        if budget["cut"]:
+            cell.outputs.append(
+                nbformat.v4.new_output(
+                    "stream", name="stdout", text=CUT.format(bytes=budget["cut"], limit=self.output_bytes)
+                )
+            )
+        if is_test(cell) and not any(o.output_type == "error" for o in cell.outputs):
+            if not (reset_ok and budget["end"]):
+                reason = NOT_RESET if not reset_ok else NOT_FINISHED
+                cell.outputs.append(
+                    nbformat.v4.new_output(
+                        "error", ename="TestNotFinished", evalue=reason, traceback=[f"TestNotFinished: {reason}"]
+                    )
+                )
+        return cell, resources
+
+    def output(self, outs, msg, display_id, cell_index):
+        budget = self._budget
+        content = msg.get("content", {})
+        if budget is None:
+            return super().output(outs, msg, display_id, cell_index)
+        if msg.get("msg_type") == "stream":
+            text = content.get("text", "")
+            end = self._end_token + "\n"
+            if content.get("name") == "stdout" and end in text:
+                budget["end"] = text.endswith(end)  # the grader's line is the last one that ran
+                text = text.replace(end, "")
+            elif budget["end"] and text.strip() and content.get("name") == "stdout":
+                budget["end"] = False  # output after the grader's last line: it was not the last
+            data = text.encode()
+            keep = data[: max(0, budget["left"])].decode(errors="ignore")
+            budget["cut"] += len(data) - len(keep.encode())
+            budget["left"] -= len(keep.encode())
+            if not keep:
+                return None
+            msg = {**msg, "content": {**content, "text": keep}}
+        else:
+            size = _size(content)
+            if size > budget["left"]:
+                budget["cut"] += size
+                return None
+            budget["left"] -= size
+        return super().output(outs, msg, display_id, cell_index)
+
+
+class StderrIsNotAVerdict(NbGraderPreprocessor):
+    """A test cell's stderr is shown, not scored: errors fail a test, a debug line does not.
+
+    nbgrader 0.9.6 scores 0 a graded cell with any stderr output (``utils.determine_grade``), so a
+    correct answer that logs one line lost its points with no word why. Runs after ``IgnorePattern``
+    (which drops known log noise) and before ``SaveAutoGrades``: what is left on stderr in a test
+    cell becomes stdout, marked ``[stderr]``, so the student and the instructor still see it.
+    """
+
+    def preprocess_cell(self, cell, resources, index):
+        if is_test(cell):
+            for output in cell.get("outputs", []):
+                if output.get("output_type") == "stream" and output.get("name") == "stderr":
+                    output["name"] = "stdout"
+                    output["text"] = "[stderr] " + output.get("text", "")
+        return cell, resources
+
+
+def bound_outputs(nb, cell_bytes: int, notebook_bytes: int) -> int:
+    """Cut each cell's outputs to ``cell_bytes`` and the notebook's to ``notebook_bytes``; bytes cut."""
+    total, cut_all = 0, 0
+    for cell in nb.cells:
+        if cell.get("cell_type") != "code":
+            continue
+        kept, used, cut = [], 0, 0
+        for output in cell.get("outputs", []):
+            left = min(cell_bytes - used, notebook_bytes - total - used)
+            size = _size(output)
+            if size <= left:
+                kept.append(output)
+                used += size
+            elif output.get("output_type") == "stream" and left > 64:
+                data = output.get("text", "").encode()
+                keep = data[: left - 64].decode(errors="ignore")
+                cut += len(data) - len(keep.encode())
+                kept.append(nbformat.v4.new_output("stream", name=output.get("name", "stdout"), text=keep))
+                used += _size(kept[-1])
+            elif output.get("output_type") == "error":
+                kept.append(output)  # an error is the verdict: kept, its traceback cut to its last line
+                output["traceback"] = output.get("traceback", [])[-1:]
+                used += _size(output)
+            else:
+                cut += size
+        if cut:
+            kept.append(nbformat.v4.new_output("stream", name="stdout", text=CUT.format(bytes=cut, limit=cell_bytes)))
+        cell.outputs = kept
+        total += used
+        cut_all += cut
+    return cut_all
+
+
+class BoundedOutput(NbGraderPreprocessor):
+    """Outputs bounded in bytes, not only in lines: at most ``cell_bytes`` per cell and
+    ``notebook_bytes`` per notebook, with a note saying how many bytes were cut. nbgrader's
+    ``LimitOutput`` counts lines, so a single 50 MB line was kept whole (in the autograded notebook and
+    in the feedback page). Registered for autograde (after execution) and for feedback."""
+
+    cell_bytes = Integer(100_000, help="Bytes of output kept per cell.").tag(config=True)
+    notebook_bytes = Integer(2_000_000, help="Bytes of output kept per notebook.").tag(config=True)
+
+    def preprocess(self, nb, resources):
+        bound_outputs(nb, self.cell_bytes, self.notebook_bytes)
+        return nb, resources
 
 
 HIDDEN = re.compile(r"### BEGIN HIDDEN TESTS.*?### END HIDDEN TESTS[^\n]*", re.S)

@@ -1,0 +1,206 @@
+"""Test cells that an answer cannot disarm, stderr that is not a verdict, output bounded in bytes
+(grading/nbgrader_ext.py, grading/kernel_guard.py).
+
+One real kernel runs one notebook in which each exercise brings its own trick in the answer cell
+before its test cell, as a student's notebook would. ``GuardedExecute`` puts the kernel back before
+every test cell, so the tricks of earlier exercises are gone by the next test: each trick is proven
+on its own, and correct answers between them keep their points. Scores are nbgrader's own
+(``utils.determine_grade``) after the course's preprocessors. The whole-lab proof through a real
+``nbgrader autograde`` is in tests/test_hardening.py.
+"""
+
+from __future__ import annotations
+
+import json
+
+import nbformat
+import pytest
+from nbgrader.utils import determine_grade
+
+from grading.nbgrader_ext import BoundedOutput, GuardedExecute, StderrIsNotAVerdict, bound_outputs
+
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("containment")]
+
+TEST = """import importlib
+
+import dgm.checks
+
+checks = importlib.reload(dgm.checks)
+checks.assert_close({name}(), 2.0, "{name}()")
+print("{name} checked")"""
+
+# name -> (answer cell, score its test cell deserves: 1 = full marks[, test cell]). Wrong answers return 1.0.
+CASES = {
+    "honest": ("def honest():\n    return 2.0", 1),
+    "patched_reload": (
+        "import importlib, dgm.checks\n"
+        "dgm.checks.assert_close = lambda *args, **kwargs: None\n"
+        "importlib.reload = lambda module: module\n"
+        "def patched_reload():\n    return 1.0",
+        0,
+    ),
+    "settrace": (
+        "import sys, types, numpy\n"
+        "_quiet = types.SimpleNamespace(**vars(numpy))\n"
+        "_quiet.allclose = lambda *args, **kwargs: True\n"
+        "def _tracer(frame, event, arg):\n"
+        "    if event == 'call' and frame.f_code.co_filename.endswith('checks.py'):\n"
+        "        frame.f_globals.update(np=_quiet)\n"
+        "sys.settrace(_tracer)\n"
+        "def settrace():\n    return 1.0",
+        0,
+    ),
+    "custom_exception_handler": (
+        "get_ipython().set_custom_exc((Exception,), lambda *args, **kwargs: [])\n"
+        "import sys\nsys.excepthook = lambda *args: None\n"
+        "def custom_exception_handler():\n    return 1.0",
+        0,
+    ),
+    "patched_numpy": (
+        "import numpy\nnumpy.allclose = lambda *args, **kwargs: True\ndef patched_numpy():\n    return 1.0",
+        0,
+    ),
+    "patched_builtins": (
+        # its test calls abs() itself
+        "import builtins\nbuiltins.abs = lambda value: 0.0\ndef patched_builtins():\n    return 1.0",
+        0,
+        'assert abs(patched_builtins() - 2.0) < 1e-9, "patched_builtins() should be 2"\nprint("checked")',
+    ),
+    "replaced_print_and_stdout": (
+        # A correct answer: a replaced print and sys.stdout must neither hide nor forge the grader's line.
+        "import builtins, io, sys\nbuiltins.print = lambda *args, **kwargs: None\nsys.stdout = io.StringIO()\n"
+        "def replaced_print_and_stdout():\n    return 2.0",
+        1,
+    ),
+    "exit_in_the_test": (
+        "import sys\ndef exit_in_the_test():\n    sys.exit(0)",
+        0,
+    ),
+    "transformer_on_tests_correct": (
+        # A hook that blanks test cells (not the grader's reset): gone before the test, a correct answer passes.
+        "def _blank(lines):\n    return [] if any('checks' in line for line in lines) else lines\n"
+        "get_ipython().input_transformers_cleanup.append(_blank)\n"
+        "def transformer_on_tests_correct():\n    return 2.0",
+        1,
+    ),
+    "transformer_on_tests": (
+        "def _blank(lines):\n    return [] if any('checks' in line for line in lines) else lines\n"
+        "get_ipython().input_transformers_cleanup.append(_blank)\n"
+        "get_ipython().ast_transformers.append(__import__('ast').NodeTransformer())\n"
+        "def transformer_on_tests():\n    return 1.0",
+        0,
+    ),
+    "stderr_debug": (
+        "import sys\ndef stderr_debug():\n    print('debug: computing', file=sys.stderr)\n    return 2.0",
+        1,
+    ),
+    "huge_output": ("def huge_output():\n    print('x' * 3_000_000)\n    return 2.0", 1),
+    # Last: it takes every later cell, the grader's reset included. It prints a guessed token: a line of
+    # 32 hex digits, as the grader's would be.
+    "forged_token": (
+        "import secrets\n"
+        "def _forge(lines):\n    return [f'print({secrets.token_hex(16)!r})\\n']\n"
+        "get_ipython().input_transformers_cleanup.append(_forge)\n"
+        "def forged_token():\n    return 1.0",
+        0,
+    ),
+}
+
+
+def _test_cell(name):
+    cell = nbformat.v4.new_code_cell((CASES[name][2:] or [TEST.format(name=name)])[0])
+    cell.metadata["nbgrader"] = {
+        "grade": True,
+        "solution": False,
+        "locked": True,
+        "grade_id": f"test_{name}",
+        "points": 1,
+        "schema_version": 3,
+    }
+    return cell
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    """(tests by name, the executed notebook, the executor): one kernel, every case in order."""
+    from grading.course import isolated_env
+
+    home = tmp_path_factory.mktemp("containment")
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    for name, (answer, *_) in CASES.items():
+        nb.cells += [nbformat.v4.new_code_cell(answer), _test_cell(name)]
+    env = isolated_env(home)
+    with pytest.MonkeyPatch.context() as patch:
+        for key, value in env.items():
+            patch.setenv(key, value)
+        executor = GuardedExecute(timeout=60, notebook_timeout=300, output_bytes=100_000)
+        nb, resources = executor.preprocess(nb, {"metadata": {"path": str(home)}})
+    for index, cell in enumerate(nb.cells):
+        StderrIsNotAVerdict().preprocess_cell(cell, resources, index)
+    tests = {c.metadata["nbgrader"]["grade_id"][len("test_") :]: c for c in nb.cells if "nbgrader" in c.metadata}
+    return tests, nb, executor
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_each_trick_scores_what_its_answer_deserves(graded, name):
+    tests, _, _ = graded
+    cell = tests[name]
+    score, _ = determine_grade(cell)
+    assert score == CASES[name][1], f"{name}: scored {score}, expected {CASES[name][1]}; outputs {cell.outputs}"
+
+
+def test_failed_guard_says_why(graded):
+    tests, _, _ = graded
+    (error,) = [o for o in tests["forged_token"].outputs if o.output_type == "error"]
+    assert error.ename == "TestNotFinished" and "input transformer" in error.evalue, error
+
+
+def test_tokens_and_grader_line_are_not_saved(graded):
+    tests, nb, executor = graded
+    text = json.dumps(nb)
+    for secret in (executor._reset_token, executor._end_token, executor._guard):
+        assert secret not in text
+    assert tests["honest"].source == TEST.format(name="honest")
+    assert tests["honest"].outputs[-1].text == "honest checked\n", tests["honest"].outputs
+
+
+def test_stderr_is_shown_not_scored(graded):
+    tests, _, _ = graded
+    texts = [o.get("text", "") for o in tests["stderr_debug"].outputs]
+    assert "[stderr] debug: computing\n" in texts, texts
+    # Control: the same cell with the stderr output nbgrader saw scores 0 without the preprocessor.
+    raw = nbformat.from_dict(json.loads(json.dumps(tests["stderr_debug"])))
+    for output in raw.outputs:
+        if output.get("text", "").startswith("[stderr] "):
+            output["name"], output["text"] = "stderr", output["text"][len("[stderr] ") :]
+    assert determine_grade(raw)[0] == 0
+
+
+def test_huge_output_is_cut_as_it_arrives(graded):
+    tests, _, _ = graded
+    outputs = tests["huge_output"].outputs
+    size = sum(len(json.dumps(o)) for o in outputs)
+    assert size < 110_000, size
+    assert "bytes of output cut" in outputs[-1].text, outputs[-1]
+
+
+def test_one_50_mb_line_is_cut_in_bytes():
+    """BoundedOutput (autograde and feedback): one 50 MB line, which nbgrader's LimitOutput keeps whole."""
+    nb = nbformat.v4.new_notebook()
+    line = "y" * 50_000_000
+    nb.cells = [nbformat.v4.new_code_cell("print(...)") for _ in range(3)]
+    nb.cells[0].outputs = [nbformat.v4.new_output("stream", name="stdout", text=line + "\n")]
+    for cell in nb.cells[1:]:  # together past the notebook's bound
+        cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text="z" * 40_000 + "\n")]
+    nb, _ = BoundedOutput(cell_bytes=100_000, notebook_bytes=150_000).preprocess(nb, {})
+    sizes = [sum(len(json.dumps(o).encode()) for o in c.outputs) for c in nb.cells]
+    assert sizes[0] <= 100_500 and sum(sizes) <= 151_500, sizes
+    assert "49900" in nb.cells[0].outputs[-1].text and "bytes of output cut" in nb.cells[0].outputs[-1].text
+    assert len(nb.cells[1].outputs) == 1 and "bytes of output cut" in nb.cells[2].outputs[-1].text, sizes
+    # Small outputs are untouched.
+    small = nbformat.v4.new_notebook()
+    small.cells = [nbformat.v4.new_code_cell("1")]
+    small.cells[0].outputs = [nbformat.v4.new_output("stream", name="stdout", text="fine\n")]
+    assert bound_outputs(small, 100, 1000) == 0 and small.cells[0].outputs[0].text == "fine\n"
+
