@@ -124,3 +124,57 @@ def test_cli_lists_every_step_in_order():
     assert list(cli.COMMANDS) == ["release", "collect", "check", "autograde", "feedback", "export", "report"]
     help_text = cli.parser().format_help()
     assert all(name in help_text for name in cli.COMMANDS)
+
+
+# ------------------------------------------------------------------------------- the sandbox's parts
+
+
+def test_sandbox_command_sets_every_limit_and_hides_the_notebooks(tmp_path, monkeypatch):
+    from grading import sandbox, settings
+
+    monkeypatch.setattr(settings, "SANDBOX_DISK", 5 * 2**20)
+    work, runtime = tmp_path / "work", tmp_path / "runtime"
+    work.mkdir()
+    runtime.mkdir()
+    (work / "lab02_kl.ipynb").write_text("{}")
+    (work / "data.csv").write_text("1,2")
+    argv = sandbox.command(str(runtime / "kernel.json"), str(work))
+    line = " ".join(argv)
+    assert f"--size {5 * 2**20} --tmpfs /tmp" in line and f"--size {5 * 2**20} --tmpfs {work}" in line, line
+    assert f"--ro-bind /dev/null {work / 'lab02_kl.ipynb'}" in line, "the notebook with hidden tests is readable"
+    assert f"--ro-bind {work / 'data.csv'} {work / 'data.csv'}" in line
+    assert "--unshare-net" in argv and "--unshare-pid" in argv and "--remount-ro / --remount-ro /dev" in line
+    inner = argv[-1]
+    for name in ("RLIMIT_DATA", "RLIMIT_CPU", "RLIMIT_NPROC", "RLIMIT_FSIZE"):
+        assert name in inner, f"{name} is not set inside the sandbox"
+    compile(inner, "inner", "exec")  # the code run inside is valid Python
+
+
+def test_sandbox_size_settings_read_suffixes():
+    from grading import settings
+
+    assert settings._bytes("4G") == 4 * 2**30 and settings._bytes("512M") == 512 * 2**20
+    assert settings._bytes("1.5k") == 1536 and settings._bytes("1000") == 1000
+
+
+def test_launcher_refuses_where_bwrap_cannot_start(tmp_path):
+    """bwrap pointed at `false`: the kernel launcher runs no student code and says what to do."""
+    import os
+    import subprocess
+    import sys
+
+    from grading import sandbox
+
+    env = {**os.environ, "DGM_SANDBOX_BWRAP": "false"}
+    env.pop(sandbox.ALLOW_UNSANDBOXED, None)
+    launched = subprocess.run(
+        [sys.executable, "-I", "-m", "grading.sandbox", str(tmp_path / "kernel.json")],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert launched.returncode == 1, launched
+    assert "Student code was NOT run" in launched.stderr and "DGM_ALLOW_UNSANDBOXED=1" in launched.stderr
+    assert "bwrap could not start" in launched.stderr, launched.stderr
