@@ -19,6 +19,7 @@ A rebuild replaces everything in the folder but its ``.git``, and only in a fold
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import re
 import shutil
@@ -47,6 +48,7 @@ def _squeeze(text: str) -> str:
     return re.sub(r"\s+", "", text)
 
 
+@functools.cache  # the twins are read once per process (jupytext parsing is the slow part)
 def secret_bodies(source: Path | None = None) -> dict[str, str]:
     """Every solution and hidden-test body of the lab twins: {"lab02_kl solution kl_gaussian": squeezed body}."""
     out = {}
