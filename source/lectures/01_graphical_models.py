@@ -59,8 +59,9 @@ N_MU = config.pick(fast=200_000, full=2_000_000)  # prior draws of the means for
 # = \prod_{i=1}^n p(x_i \mid x_1, \dots, x_{i-1}).$$
 #
 # It holds for **every** joint distribution and **every** ordering of the variables: it assumes
-# nothing. (The slides write it for events $E_1, \dots, E_n$ whose intersection is the sample space;
-# it holds for any events with $\Pr(E_1 \cap \dots \cap E_{n-1}) > 0$, and for random variables as above.)
+# nothing. (A common slip is to state it only for events $E_1, \dots, E_n$ whose intersection is the
+# sample space; it holds for any events with $\Pr(E_1 \cap \dots \cap E_{n-1}) > 0$, and for random
+# variables as above.)
 #
 # Check: a random joint table over three discrete variables with 2, 3 and 4 values. Computing each
 # conditional from the table and multiplying them back would rebuild the table by construction (the
@@ -170,7 +171,7 @@ assert dependence > 1e-3, f"expected a and b to be dependent given c; max |p(a|b
 # %% [markdown]
 # ## 3. An example: five variables, two graphs
 #
-# The slides' example has five discrete variables (continuous ones discretised into bins):
+# Our example has five discrete variables (continuous ones discretised into bins):
 #
 # | variable | values | cardinality |
 # |---|---|---|
@@ -241,9 +242,9 @@ plt.show()
 # \text{free}(v) = (|v| - 1) \prod_{u \in \mathrm{pa}(v)} |u|.$$
 #
 # Each row sums to one, so its last entry is fixed by the others: a row of $|v|$ entries has $|v| - 1$
-# free parameters. The slides' "unknown probabilities" count the entries; the **free (non-redundant)
-# parameters** are what a learning algorithm must actually estimate ("we do not need to learn all
-# unknown probabilities").
+# free parameters. A common slip is to count the entries as the "unknown probabilities"; the **free
+# (non-redundant) parameters** are what a learning algorithm must actually estimate: we do not need to
+# learn all the entries.
 #
 # Check: count both, factor by factor, for both graphs, from the cardinalities and parent sets.
 
@@ -716,6 +717,7 @@ ax.bar(ticks - 0.2, cpt["age"], width=0.4, color=plotting.COLORS["p"], label="pr
 ax.bar(ticks + 0.2, post_age, width=0.4, color=plotting.COLORS["q"], label="posterior p(age | y=1, gender=g2)")
 ax.errorbar(ticks + 0.2, freq_age, yerr=2 * se_age, fmt="k.", label="rejection sampling ± 2 SE")
 ax.set_xticks(ticks, ["a1", "a2", "a3"])
+ax.set_xlabel("age")
 ax.set_ylabel("probability")
 ax.set_ylim(0, 0.65)
 ax.set_title("Bayes' theorem: observing y = 1 shifts belief towards older ages")
@@ -731,14 +733,14 @@ plt.show()
 # %% [markdown]
 # ## 8. The exact evidence of a Bayesian GMM: a sum of $K^n$ terms
 #
-# The Bayesian Gaussian mixture (slides; Blei et al. 2017, §2.1): $K$ cluster means drawn from a common
+# The Bayesian Gaussian mixture (Blei et al. 2017, §2.1): $K$ cluster means drawn from a common
 # prior, each of $n$ points assigned to a cluster uniformly at random, then drawn around its mean:
 #
 # $$\mu_k \sim \mathcal N(0, \sigma^2)\ (k = 1..K), \qquad c_i \sim \mathrm{Cat}(1/K, \dots, 1/K), \qquad
 # x_i \mid c, \mu \sim \mathcal N(\mu_{c_i}, 1)\ (i = 1..n).$$
 #
-# (The slides write the assignment as a one-hot vector $z_i$, so $\mu_{c_i} = z_i^\top \mu$, and allow a
-# known likelihood variance; we fix it to 1, as Blei et al. do.) As a DAG: $\mu \to x_i \leftarrow c_i$
+# (The assignment is often written as a one-hot vector $z_i$, so $\mu_{c_i} = z_i^\top \mu$, and the
+# likelihood variance can be any known value; we fix it to 1, as Blei et al. do.) As a DAG: $\mu \to x_i \leftarrow c_i$
 # for every $i$. The posterior $p(\mu, c \mid x) = p(x, \mu, c) / p(x)$ needs the **evidence**
 #
 # $$p(x) = \sum_{c \in \{1..K\}^n} \int p(\mu)\, \prod_{i=1}^n p(c_i)\, p(x_i \mid \mu_{c_i})\, d\mu .$$

@@ -56,8 +56,8 @@ STEPS = config.pick(fast=400, full=1_500)  # gradient steps of each fit by Adam 
 # = \begin{cases} \displaystyle\sum_x p(x) \log \frac{p(x)}{q(x)} & \text{(discrete, probabilities)} \\[2ex]
 # \displaystyle\int p(x) \log \frac{p(x)}{q(x)}\, dx & \text{(continuous, densities).} \end{cases}$$
 #
-# With the natural logarithm the unit is the *nat*. (The slides put $\log \frac{q}{p}$ inside the
-# integral on their first line: that is $-\mathrm{KL}$.)
+# With the natural logarithm the unit is the *nat*. (A common slip is to put $\log \frac{q}{p}$ inside
+# the integral: that is $-\mathrm{KL}$, and it is never positive.)
 #
 # **Why this quantity?** $-\log q(x)$ is the "surprise" of seeing $x$ if you believed $q$; it is also the
 # length in nats of the best code for $x$ built for $q$. $\mathrm{KL}(p\,\|\,q)$ is the *extra* surprise
@@ -104,8 +104,8 @@ assert abs(by_hand - (cross_entropy - entropy)) < 1e-12, (
 # Jensen is tight for the strictly concave $\log$ only if $q(x)/p(x)$ is a constant $c$ on the support
 # of $p$, and the last step is tight only if $q$ puts all its mass there, so $c = 1$ and $q = p$.
 #
-# (The slides' version of this proof is garbled: its integral ends in "$\int \log 1\, dx$", which is
-# not what Jensen gives. The chain above is the correct one.)
+# (A common slip in this proof is to end the chain with "$\int \log 1\, dx$": Jensen moves the $\log$
+# outside the integral, so the chain ends in $\log \int q(x)\, dx \le \log 1$, as above.)
 #
 # Check: 10,000 random pairs of distributions on 5 outcomes drawn from a Dirichlet, and
 # $\mathrm{KL}(p\,\|\,p) = 0$ for each $p$.
@@ -245,7 +245,8 @@ assert np.isposinf(tfp_2), f"expected +inf where q = 0 < p; got {tfp_2}"
 #
 # $$\arg\min_\theta \mathrm{KL}(\hat p\,\|\,p_\theta) = \arg\max_\theta \frac1n \sum_{i=1}^n \log p_\theta(x_i).$$
 #
-# It is an *average of logs* (the slides at one point write a product of logs, which is wrong). This is
+# It is an *average of logs* (a common slip is to write a product of logs; the log of a product of
+# likelihoods is a sum of logs, and a product of logs is not a likelihood at all). This is
 # why "just train a maximum-likelihood model" is a principled goal: it makes the model the closest
 # member of its family to the data, in forward KL.
 #
@@ -336,9 +337,9 @@ assert abs(sigma_grid[j] - sigma_mle) <= 0.01 + 1e-9, (
 # = \frac12\left[\mathrm{tr}(\Sigma_1^{-1}\Sigma_0) + (\mu_1 - \mu_0)^\top\Sigma_1^{-1}(\mu_1 - \mu_0) - k
 # + \ln\frac{\det\Sigma_1}{\det\Sigma_0}\right].$$
 #
-# For $k = 1$ this is the univariate formula. (The slides lose the $\frac12$ in front of the
-# log-determinant ratio and drop the $-k$ or write $+k$; check any formula by setting $p = q$: it must
-# give 0.) Each term has a meaning: a shape mismatch (trace), a location mismatch measured in $q$'s
+# For $k = 1$ this is the univariate formula. (Common slips are to lose the $\frac12$ in front of the
+# log-determinant ratio and to drop the $-k$ or write $+k$; check any formula by setting $p = q$: it
+# must give 0.) Each term has a meaning: a shape mismatch (trace), a location mismatch measured in $q$'s
 # metric (quadratic form), and a volume mismatch (log-determinants).
 #
 # **Monte Carlo.** Since KL is an expectation under $p$, the average of $\log p(x_i) - \log q(x_i)$ over

@@ -30,7 +30,7 @@ import numpy as np
 import tensorflow as tf
 import tensorflow_probability as tfp
 
-from dgm import config, plotting, widgets
+from dgm import config, plotting, training, widgets
 
 tfd = tfp.distributions
 tfb = tfp.bijectors
@@ -40,8 +40,8 @@ print(f"mode: {config.mode().upper()}")
 # %% [markdown]
 # ## Settings
 #
-# The sample sizes and the length of the black-box VI run, in one place. FAST mode (tests, CI) uses the
-# small values, FULL mode the large ones; every check below scales its tolerance with them.
+# The sample sizes and the length of the black-box VI run, in one place. FAST mode (`DGM_MODE=fast`) uses
+# the small values, FULL mode the large ones; every check below scales its tolerance with them.
 
 # %%
 N_ANCESTRAL = config.pick(fast=20_000, full=200_000)  # ancestral samples of the 1-D model (section 1)
@@ -170,8 +170,8 @@ plt.show()
 # $$\log p(x) = \log \int q(z)\, \frac{p(x, z)}{q(z)}\, dz = \log \mathbb E_{q}\!\left[\frac{p(x, z)}{q(z)}\right]
 # \;\ge\; \mathbb E_{q}\!\left[\log \frac{p(x, z)}{q(z)}\right] =: \mathrm{ELBO}(q).$$
 #
-# (The inequality runs this way: $\log$ of an average is *at least* the average of the logs. One slide
-# deck writes it with the sign reversed.)
+# (The inequality runs this way: $\log$ of an average is *at least* the average of the logs. A common
+# slip is to write it with the sign reversed; the ELBO is a *lower* bound.)
 #
 # **(b) The gap is a KL.** Write $p(x, z) = p(z \mid x)\, p(x)$ inside the ELBO:
 #
@@ -472,9 +472,11 @@ def draw(m, s):
     axes[0].plot(z_view, tfd.Normal(np.float64(0.0), 1.0).prob(z_view).numpy(), ":", color="gray", label="prior p(z)")
     axes[0].legend(frameon=False)
     axes[0].set_xlabel("z")
+    axes[0].set_title("q against the posterior")
     axes[0].set_ylim(0, max(1.0, 1.05 / (s * np.sqrt(2 * np.pi))))
     axes[1].bar(["ELBO", "log p(x)"], [elbo, log_px1], color=[plotting.COLORS["reverse"], "black"])
     axes[1].set_ylim(min(elbo, log_px1) - 0.5, 0)
+    axes[1].set_ylabel("nats")
     axes[1].set_title(f"gap = KL(q || p(z|x)) = {gap:.3f}")
     fig.suptitle(f"q = N({m:.2f}, {s:.2f}^2):  ELBO = {elbo:.3f},  log p(x) = {log_px1:.3f}")
     assert abs(elbo + gap - log_px1) < 1e-9, f"expected ELBO + KL = log p(x) = {log_px1}, got {elbo + gap}"
@@ -633,7 +635,7 @@ def svi_step():
 
 # %%
 trace, locs, covs = [], [], []
-for _ in range(SVI_STEPS):
+for _ in training.progress(range(SVI_STEPS), "black-box VI steps"):
     elbo, m, scale = svi_step()
     trace.append(float(elbo))
     locs.append(m.numpy())
@@ -759,6 +761,7 @@ ax.hist(reparam0, bins=bins, density=True, alpha=0.8, color=plotting.COLORS["for
 ax.axvline(exact_gradient[0], color="black", linestyle="--", label="exact gradient")
 ax.set_xlabel("estimate of d ELBO / d m_1 (10 samples each)")
 ax.set_ylabel("density")
+ax.set_title("gradient estimates: score function against reparameterisation")
 ax.legend(frameon=False)
 plt.show()
 
@@ -989,6 +992,7 @@ ax.axvline(
 )
 ax.set_xlabel("scale a of W = a M")
 ax.set_ylabel("nats per data point")
+ax.set_title("mean-field EM learns too small a scale")
 ax.legend(frameon=False)
 plt.show()
 

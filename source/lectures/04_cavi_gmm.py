@@ -32,7 +32,7 @@ import numpy as np
 import tensorflow as tf
 import tensorflow_probability as tfp
 
-from dgm import config, plotting, widgets
+from dgm import config, plotting, training, widgets
 
 tfd = tfp.distributions
 plotting.style()
@@ -43,8 +43,8 @@ print(f"mode: {config.mode().upper()}")
 # %% [markdown]
 # ## Settings
 #
-# The sample sizes and repetition counts, in one place: FAST mode (tests, CI) uses the small values,
-# FULL mode the large ones. CAVI itself always runs to convergence.
+# The sample sizes and repetition counts, in one place: FAST mode (`DGM_MODE=fast`) uses the small
+# values, FULL mode the large ones. CAVI itself always runs to convergence.
 
 # %%
 N_DRAWS = config.pick(fast=20_000, full=200_000)  # ancestral samples of the whole model (section 1)
@@ -75,7 +75,7 @@ N_UNBIASED = config.pick(fast=2_000, full=20_000)  # minibatch estimates average
 # $$\log p(x, c, \mu) = \sum_k \log \mathcal N(\mu_k; 0, \sigma^2) +
 # \sum_i \Big[-\log K + \log \mathcal N(x_i; \mu_{c_i}, 1)\Big].$$
 #
-# (The slides write the likelihood variance as $\sigma^2$ and the prior variance as $\sigma_0^2$; we
+# (Other texts write the likelihood variance as $\sigma^2$ and the prior variance as $\sigma_0^2$; we
 # follow Blei et al. and use $\sigma^2$ for the prior, 1 for the likelihood.)
 #
 # **Ancestral sampling** draws the parents first: $\mu$, then $c$, then $x$ given both. TFP's
@@ -140,6 +140,7 @@ for ax, j in zip(axes, range(3)):
         ax.plot(x_j[c_j == k], np.zeros((c_j == k).sum()) + 0.1 * k, "o", color=f"C{k}")
         ax.axvline(mu_j[k], color=f"C{k}", ls="--", lw=1)
     ax.set_title(f"draw {j + 1}: n = {n_demo}")
+    ax.set_xlabel("x")
     ax.set_yticks([])
 axes[0].set_ylabel("cluster")
 fig.suptitle("Ancestral samples: centres (dashed), points coloured by assignment")
@@ -158,8 +159,8 @@ plt.show()
 #
 # ($AA^\top$ has a 1 where two points share a cluster: points in one cluster are correlated through their
 # common $\mu_k$.) The sum has $K^n$ terms, one per assignment: that number, and nothing else, is what makes the
-# model intractable (the slides' "$O(K^n)$"). Each term is closed form, and, as the end of this section shows, one
-# CAVI sweep costs only $O(nK)$. We add the terms with **log-sum-exp**, because each $p(x \mid c)$ can be far
+# model intractable (the "$O(K^n)$" of the evidence). Each term is closed form, and, as the end of this section
+# shows, one CAVI sweep costs only $O(nK)$. We add the terms with **log-sum-exp**, because each $p(x \mid c)$ can be far
 # below the smallest positive float.
 #
 # Check 1: for one fixed assignment, the Gaussian formula agrees with a Monte Carlo average of
@@ -300,8 +301,9 @@ plt.show()
 # probability vector per point: the *responsibilities*). "Best" means largest ELBO,
 # $\mathcal L(q) = \mathbb E_q[\log p(x, c, \mu)] - \mathbb E_q[\log q(c, \mu)]
 # = \log p(x) - \mathrm{KL}(q\,\|\,p(\cdot \mid x))$.
-# (The slides write the ELBO with $\mathrm{KL}(p\,\|\,q)$ and with $\mathbb E_q[q]$ in place of
-# $\mathbb E_q[\log q]$: both are typos.)
+# (A common slip is to write the ELBO with $\mathrm{KL}(p\,\|\,q)$, or with $\mathbb E_q[q]$ in place of
+# $\mathbb E_q[\log q]$; the correct forms are the ones above: the gap is $\mathrm{KL}(q\,\|\,p)$, and
+# the entropy term is $-\mathbb E_q[\log q]$.)
 #
 # Every expectation is closed form, using $\mathbb E_q[\mu_k] = m_k$, $\mathbb E_q[\mu_k^2] = s_k^2 + m_k^2$ and
 # $\mathbb E_q[c_{ik}] = \varphi_{ik}$; write
@@ -385,7 +387,7 @@ assert abs(closed - mc) < 5 * mc_se, f"expected the closed form {closed} within 
 # where the constants (the entropies of the other factors and the normaliser of $\tilde p_j$) do not
 # depend on $q_j$. A KL is smallest, zero, when its arguments are equal, so the best $q_j$ is
 # $q_j^* = \tilde p_j$. Only the terms of $\log p$ that involve $z_j$ matter (its *Markov blanket*).
-# (The slides derive the same thing with $\log p(z_j \mid z_{-j}, x)$, which differs from
+# (The same result is often derived with $\log p(z_j \mid z_{-j}, x)$, which differs from
 # $\log p(z_j, z_{-j}, x)$ by a term without $z_j$.)
 #
 # **The update of $q(c_i)$.** The terms of $\log p$ containing $c_i$ are $\log p(c_i) + \log p(x_i \mid c_i, \mu)
@@ -549,10 +551,12 @@ def draw_iteration(iteration):
         left.plot(grid, density / density.max() * 0.3, color=f"C{k}")
     left.set_title(f"iteration {t}: data (grey), q(mu_k) scaled (colours)\nm = {np.round(q['m'], 2)}", fontsize=10)
     left.set_xlabel("x")
+    left.set_ylabel("density (q scaled to fit)")
     right.plot(range(t + 1), slow_elbos[: t + 1], "o-", ms=3)
     right.set_xlim(-0.5, len(slow_elbos) - 0.5)
     right.set_ylim(slow_elbos[1] - 0.05 * abs(slow_elbos[1]), slow_elbos[-1] + 0.05 * abs(slow_elbos[-1]))
     right.set_xlabel("iteration")
+    right.set_ylabel("ELBO (nats)")
     right.set_title(f"ELBO = {slow_elbos[t]:.2f}")
     fig.tight_layout()
 
@@ -841,7 +845,7 @@ def run_svi(x, q_start, sigma2, rng):
 
 
 start = time.perf_counter()
-svi_runs = [run_svi(x_data, q_svi_start, sigma2, svi_rng) for _ in range(3)]
+svi_runs = [run_svi(x_data, q_svi_start, sigma2, svi_rng) for _ in training.progress(range(3), "SVI runs")]
 svi_seconds = time.perf_counter() - start
 lam, svi_elbos = max(svi_runs, key=lambda run: run[1][-1])
 svi_gap = elbos[-1] - svi_elbos[-1]
