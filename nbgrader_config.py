@@ -9,6 +9,7 @@ as ``python -m grading``.
 
 import os
 import secrets
+import sys
 from pathlib import Path
 
 from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor
@@ -25,6 +26,11 @@ from grading import sandbox, settings
 from grading.nbgrader_ext import BoundedExecute, ScrubHiddenTests
 
 c = get_config()  # noqa: F821 (provided by traitlets when nbgrader loads this file)
+
+# nbgrader runs `alembic` as a command when it creates a gradebook (nbgrader/api.py): without the venv's bin
+# on PATH the formgrader hangs on "Loading...". This file is loaded by every nbgrader command and by the
+# formgrader, however the server was started from the course folder, so this Python's bin goes first here.
+os.environ["PATH"] = os.pathsep.join([os.path.dirname(sys.executable), os.environ.get("PATH", "")])
 
 HERE = Path(__file__).resolve().parent
 GRADING = settings.grading_dir(HERE)
