@@ -14,7 +14,7 @@ export DGM_DATA_DIR := $(abspath ../shared/data)
 endif
 endif
 
-.PHONY: env browser sandbox postgres lab test test-fast notebooks check edition lint assets site bench clean \
+.PHONY: env browser sandbox postgres lab lab-instructor test test-fast notebooks check edition lint assets site bench clean \
         release collect collect-zip grade feedback grades report
 
 env: $(STAMP)
@@ -27,14 +27,21 @@ $(STAMP): pyproject.toml
 	PYTHONWARNINGS=ignore $(BIN)/python -m pip install --quiet -e ".[dev]"
 	touch $(STAMP)
 
-## Open the course in JupyterLab (students, instructors, self-learners).
+## Open the course in JupyterLab: `make lab` is the student view (what students run: no nbgrader instructor
+## tools, Validate kept), `make lab-instructor` adds the formgrader and Create Assignment. Both read
+## jupyter_config/ (JUPYTER_CONFIG_PATH: settings there say why) and open README.md.
 # JupyterLab refuses to start as root (containers, CI) unless told.
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
+JUPYTER_LAB = $(BIN)/jupyter lab $(ROOT_FLAG) --ServerApp.root_dir=$(CURDIR) README.md
+CONFIG_PATH_TAIL := $(CURDIR)/jupyter_config$(if $(JUPYTER_CONFIG_PATH),:$(JUPYTER_CONFIG_PATH))
 
 lab: env
+	JUPYTER_CONFIG_PATH=$(CURDIR)/jupyter_config/student:$(CONFIG_PATH_TAIL) $(JUPYTER_LAB)
+
+lab-instructor: env
 	@# The formgrader's gradebook lives there (grading/settings.py); nbgrader does not create the folder.
 	@mkdir -p "$$($(BIN)/python -c 'from grading import settings; print(settings.grading_dir())')"
-	$(BIN)/jupyter lab $(ROOT_FLAG) --ServerApp.root_dir=$(CURDIR) README.md
+	JUPYTER_CONFIG_PATH=$(CONFIG_PATH_TAIL) $(JUPYTER_LAB)
 
 ## Chromium for the end-to-end browser tests: Debian's package, installed when missing and run as root
 ## (CI, containers); otherwise those tests are skipped with a message saying how to get it.
