@@ -16,6 +16,7 @@ import json
 import re
 import shutil
 import uuid
+from pathlib import Path
 
 import nbformat
 
@@ -110,6 +111,45 @@ def repair(nb, release, report) -> None:
             cell.metadata["nbgrader"]["points"] = nbg(ref).get("points")
 
 
+def read_submission(path: Path) -> tuple[nbformat.NotebookNode | None, str | None]:
+    """(the notebook, None), or (None, one sentence saying what the file is instead)."""
+    try:
+        data = json.loads(path.read_bytes())
+    except (ValueError, UnicodeDecodeError) as err:
+        return None, f"not a Jupyter notebook: {path.name} is not JSON ({type(err).__name__}: {str(err)[:60]})"
+    if not isinstance(data, dict) or not isinstance(data.get("cells"), list) or "nbformat" not in data:
+        keys = ", ".join(sorted(data)[:5]) if isinstance(data, dict) else type(data).__name__
+        return None, f"not a Jupyter notebook: {path.name} is JSON without a notebook's cells ({keys})"
+    try:
+        return nbformat.reads(json.dumps(data), as_version=4), None
+    except Exception as err:  # noqa: BLE001 (any unreadable notebook is the student's problem, reported)
+        return None, f"{path.name} is a damaged notebook ({type(err).__name__}: {str(err)[:80]})"
+
+
+def _signature(nb) -> set[str]:
+    """What identifies a lab in a notebook: its answers' and tests' grade ids and the functions it defines."""
+    ids = {gid(c) for c in nb.cells if nbg(c).get("grade") or nbg(c).get("solution")}
+    defs = {
+        f"def {n}" for c in nb.cells if c.cell_type == "code" for n in re.findall(r"^def ([a-z]\w*)\(", c.source, re.M)
+    }
+    return (ids | defs) - {None}
+
+
+def other_lab(nb, lab: str, release) -> str | None:
+    """The lab a notebook belongs to when it is plainly not ``lab`` (shares no answer or test with it)."""
+    mine = _signature(nb)
+    if mine & _signature(release):
+        return None
+    overlap = {}
+    root = settings.course_root()
+    for path in sorted([*root.glob(f"{settings.LABS}/*/*.ipynb"), *root.glob(f"{settings.SOLUTIONS}/*/*.ipynb")]):
+        if path.parent.name != lab:
+            found = len(mine & _signature(nbformat.read(path, as_version=4)))
+            overlap[path.parent.name] = max(found, overlap.get(path.parent.name, 0))
+    best = max(overlap, key=overlap.get, default=None)
+    return best if best and overlap[best] > 0 else None
+
+
 def check_student(lab: str, student: str, releases: dict, problems: Problems) -> None:
     folder = settings.grading_dir() / "submitted" / student / lab
     original = settings.grading_dir() / "originals" / student / lab
@@ -123,6 +163,7 @@ def check_student(lab: str, student: str, releases: dict, problems: Problems) ->
         problems.add(student, "check", message)
 
     files = sorted(folder.glob("*.ipynb"), key=lambda p: p.stat().st_mtime)
+    handed_in = {}  # graded name -> the name the student gave it
     for path in files:
         target = normalised(path.name)
         if target not in releases and len(releases) == 1 and len(files) == 1:
@@ -137,17 +178,17 @@ def check_student(lab: str, student: str, releases: dict, problems: Problems) ->
             else:
                 report(f"notebook renamed {path.name!r}: graded as {target!r}")
             path.replace(folder / target)
+        handed_in[target] = path.name
     for name, release in releases.items():
         path = folder / name
         if not path.exists():
             report(f"{name} not submitted: scores 0")
             continue
-        try:
-            nb = nbformat.read(path, as_version=4)
-            if not isinstance(nb.get("cells"), list):
-                raise ValueError("no cells")
-        except Exception as err:  # noqa: BLE001 (any unreadable file is the student's problem, reported)
-            report(f"{name} is not a readable notebook ({type(err).__name__}: {str(err)[:80]}): scores 0")
+        nb, problem = read_submission(path)
+        if nb is not None and (lab_of := other_lab(nb, lab, release)):
+            problem = f"a notebook of {lab_of} was handed in as {lab} ({handed_in.get(name, name)!r})"
+        if problem:
+            report(f"{problem}: scores 0")
             path.rename(path.with_suffix(".ipynb.rejected"))
             continue
         if nb.nbformat_minor < 5:

@@ -4,6 +4,7 @@ every problem found, by step)."""
 from __future__ import annotations
 
 import csv
+import json
 import tempfile
 from pathlib import Path
 
@@ -51,13 +52,24 @@ def class_report(lab: str) -> str:
     lines.append(f"{lab}: {len(rows)} students; {auto:g} points autograded, {total - auto:g} by hand")
     for name, score, found in rows:
         lines.append(f"{name:<24} {score}")
-        lines += [f"    {p['step']}: {p['problem']}" for p in found]
+        lines += [f"    {p['step']}: {sentence(p['problem'], score)}" for p in found]
     for p in problems.get("?", []):
         lines.append(f"(unassigned) {p['step']}: {p['problem']}")
     stops = ("autograde failed", "grading stopped", "nothing to grade")
     failed = [n for n, s, f in rows if s == "not graded" or any(p["problem"].startswith(stops) for p in f)]
     lines.append(f"grading failed for {len(failed)}: {', '.join(failed) or '-'}")
+    collected = Problems(lab).path.with_name(f"{lab}.collected.json")
+    if collected.exists():  # every file of the zip that collect read, and where it went
+        manifest = json.loads(collected.read_text())
+        lines.append(f"files in the zip: {len(manifest)}")
+        lines += [f"    {member} -> {where}" for member, where in manifest.items()]
     return "\n".join(lines)
+
+
+def sentence(problem: str, score: str) -> str:
+    """A problem as the report says it: a stopped grading names the score the gradebook holds."""
+    score = score.split(" (")[0]  # without "(+ by hand)"
+    return problem.replace("scored 0 where not graded", f"scored {score} on the cells graded before it stopped")
 
 
 def run(args) -> int:

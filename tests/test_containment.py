@@ -204,3 +204,84 @@ def test_one_50_mb_line_is_cut_in_bytes():
     small.cells[0].outputs = [nbformat.v4.new_output("stream", name="stdout", text="fine\n")]
     assert bound_outputs(small, 100, 1000) == 0 and small.cells[0].outputs[0].text == "fine\n"
 
+
+# ------------------------------------------------------------------ collect: no student merged or dropped
+
+
+def test_collect_keeps_every_student(tmp_path, monkeypatch):
+    """collect --zip: accents, combining accents (macOS), Chinese names, names without letters, collisions."""
+    import argparse
+    import unicodedata
+    import zipfile
+
+    from grading import collect, settings
+
+    monkeypatch.setenv("DGM_GRADING_DIR", str(tmp_path / "grading"))
+    nfd = unicodedata.normalize("NFD", "José")
+    members = {
+        "José/lab02_kl.ipynb": (2026, 1, 1, 10, 0, 0),
+        "Josè/lab02_kl.ipynb": (2026, 1, 1, 10, 0, 0),
+        f"{nfd}/lab02_kl.ipynb": (2026, 1, 2, 10, 0, 0),  # the same José, saved later on a Mac
+        "汉字/lab02_kl.ipynb": (2026, 1, 1, 10, 0, 0),
+        "!!!/lab02_kl.ipynb": (2026, 1, 1, 10, 0, 0),
+        "Ann Lee/lab02_kl.ipynb": (2026, 1, 1, 10, 0, 0),
+        "Ann_Lee/lab02_kl.ipynb": (2026, 1, 1, 10, 0, 0),
+        "Ann Lee/notes.txt": (2026, 1, 1, 10, 0, 0),
+        "__MACOSX/José/._lab02_kl.ipynb": (2026, 1, 1, 10, 0, 0),
+    }
+    archive = tmp_path / "export.zip"
+    with zipfile.ZipFile(archive, "w") as handle:
+        for member, stamp in members.items():
+            handle.writestr(zipfile.ZipInfo(member, stamp), member)
+    args = argparse.Namespace(lab="lab02_kl", exchange=False, zip=str(archive), id_rule=settings.ID_RULE)
+    assert collect.run(args) == 0
+    submitted = tmp_path / "grading" / "submitted"
+    got = {p.name: (p / "lab02_kl" / "lab02_kl.ipynb").read_text() for p in submitted.iterdir()}
+    bang = f"student-{collect.hashed('!!!')}"
+    second = f"Ann_Lee-{collect.hashed('Ann_Lee')}"
+    assert got == {
+        "José": f"{nfd}/lab02_kl.ipynb",  # the newer of José's two files
+        "Josè": "Josè/lab02_kl.ipynb",
+        "汉字": "汉字/lab02_kl.ipynb",
+        bang: "!!!/lab02_kl.ipynb",
+        "Ann_Lee": "Ann Lee/lab02_kl.ipynb",
+        second: "Ann_Lee/lab02_kl.ipynb",
+    }, got
+    manifest = json.loads((tmp_path / "grading" / "problems" / "lab02_kl.collected.json").read_text())
+    assert set(manifest) == set(members), manifest
+    assert manifest["José/lab02_kl.ipynb"].startswith("not graded: ") and "newer" in manifest["José/lab02_kl.ipynb"]
+    assert manifest["Ann Lee/notes.txt"] == "skipped: not a .ipynb file"
+    problems = json.loads((tmp_path / "grading" / "problems" / "lab02_kl.json").read_text())
+    said = " | ".join(p["problem"] for p in problems["?"])
+    assert "'Ann Lee' and 'Ann_Lee' both map to the id 'Ann_Lee'" in said and "'!!!' has no letter" in said, said
+
+
+# ---------------------------------------------------------------- report: sentences and gradebook scores
+
+
+def test_report_says_the_gradebooks_score_after_a_stopped_grading(tmp_path, monkeypatch):
+    """A grading stopped by a time limit after every test passed: the report says full marks, not 'scored 0'."""
+    from nbgrader.api import Gradebook
+
+    from grading import report, settings
+    from grading.problems import Problems
+
+    monkeypatch.setenv("DGM_GRADING_DIR", str(tmp_path))
+    monkeypatch.setenv("PATH", settings.tool_env()["PATH"])  # the gradebook runs `alembic`
+    with Gradebook(settings.gradebook_url()) as gb:
+        gb.add_assignment("lab02_kl")
+        gb.add_notebook("lab02_kl", "lab02_kl")
+        gb.add_grade_cell("test_kl", "lab02_kl", "lab02_kl", max_score=3, cell_type="code")
+        gb.add_student("late")
+        submission = gb.add_submission("lab02_kl", "late")
+        for notebook in submission.notebooks:
+            for grade in notebook.grades:
+                grade.auto_score = 3
+                grade.needs_manual_grade = False
+        gb.db.commit()
+    problems = Problems("lab02_kl")
+    problems.add("late", "autograde", "grading stopped at the per-submission limit (40 s); scored 0 where not graded")
+    problems.save()
+    text = report.class_report("lab02_kl")
+    assert "late                     3/3" in text, text
+    assert "scored 3/3 on the cells graded before it stopped" in text and "scored 0" not in text, text
