@@ -23,7 +23,7 @@ from nbgrader.preprocessors import (
 )
 
 from grading import sandbox, settings
-from grading.nbgrader_ext import BoundedExecute, ScrubHiddenTests
+from grading.nbgrader_ext import BoundedOutput, GuardedExecute, ScrubHiddenTests, StderrIsNotAVerdict
 
 c = get_config()  # noqa: F821 (provided by traitlets when nbgrader loads this file)
 
@@ -90,18 +90,26 @@ c.IgnorePattern.pattern = (
     r"|.*\b\w*Warning: )"
 )
 
-# Autograde: execute with the outer bound instead of nbgrader's plain Execute.
+# Autograde: execute with the outer time bound, test cells that an answer cannot disarm and output
+# bounded in bytes as it arrives (GuardedExecute, a BoundedExecute), instead of nbgrader's plain
+# Execute; a test cell's leftover stderr is shown, not scored (StderrIsNotAVerdict); outputs are cut to
+# bytes per cell and per notebook as well as lines (BoundedOutput, LimitOutput).
 c.Autograde.autograde_preprocessors = [
-    BoundedExecute,
+    GuardedExecute,
     IgnorePattern,
+    StderrIsNotAVerdict,
     ClearMetadataPreprocessor,
     LimitOutput,
+    BoundedOutput,
     SaveAutoGrades,
     AssignLatePenalties,
     CheckCellMetadata,
 ]
 c.LimitOutput.max_lines = settings.OUTPUT_LINES
 c.LimitOutput.max_traceback = settings.TRACEBACK_LINES
+c.GuardedExecute.output_bytes = settings.OUTPUT_BYTES
+c.BoundedOutput.cell_bytes = settings.OUTPUT_BYTES
+c.BoundedOutput.notebook_bytes = settings.NOTEBOOK_OUTPUT_BYTES
 
 # Feedback shows each failed test's message, never the hidden tests' code (grading/nbgrader_ext.py).
-c.GenerateFeedback.preprocessors = [GetGrades, ScrubHiddenTests, CSSHTMLHeaderPreprocessor]
+c.GenerateFeedback.preprocessors = [GetGrades, ScrubHiddenTests, BoundedOutput, CSSHTMLHeaderPreprocessor]

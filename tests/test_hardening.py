@@ -41,7 +41,48 @@ def _patch_checks(nb):
     return nb
 
 
-TRICKS = {"skip_execution_tag": _skip_tag, "deleted_test_cell": _delete_test, "patched_checks": _patch_checks}
+def _answer_trick(code):
+    """A trick written into the (wrong) answer cell of kl_laplace: it runs before the test cells."""
+
+    def trick(nb):
+        for cell in nb.cells:
+            if grade_id(cell) == "kl_laplace":
+                cell.source += "\n\n" + code
+        return nb
+
+    return trick
+
+
+# The two tricks of issue 15, seen to save wrong answers through `make grade` before the test cells
+# were guarded (grading/nbgrader_ext.py:GuardedExecute). The other tricks (settrace, exception handlers,
+# builtins, NumPy, print, sys.exit, a guessed token) are proven in one kernel in tests/test_containment.py.
+INPUT_TRANSFORMER = """
+def _blank_tests(lines):
+    return [] if any("checks" in line for line in lines) else lines
+
+get_ipython().input_transformers_cleanup.append(_blank_tests)
+"""
+PATCHED_RELOAD = """
+import importlib, dgm.checks
+dgm.checks.assert_close = lambda *args, **kwargs: None
+dgm.checks.assert_true = lambda *args, **kwargs: None
+importlib.reload = lambda module: module
+"""
+
+TRICKS = {
+    "skip_execution_tag": _skip_tag,
+    "deleted_test_cell": _delete_test,
+    "patched_checks": _patch_checks,
+    "input_transformer": _answer_trick(INPUT_TRANSFORMER),
+    "patched_reload": _answer_trick(PATCHED_RELOAD),
+}
+# A correct answer that writes a debug line to stderr: nbgrader alone scores that 0.
+STDERR_DEBUG = CAT.CORRECT["kl_laplace"][next(iter(CAT.CORRECT["kl_laplace"]))] + (
+    "\n\nimport sys\nprint('debug: kl_laplace defined', file=sys.stderr)\n"
+)
+
+
+PLAIN_AUTOGRADE = ["Execute", "LimitOutput", "SaveAutoGrades"]
 
 
 @pytest.fixture(scope="module")
@@ -51,12 +92,15 @@ def scores(tmp_path_factory):
     lab, solution = course.lab(ASSIGNMENT), course.solution(ASSIGNMENT)
     for student, trick in TRICKS.items():
         course.submit(ASSIGNMENT, student, trick(filled(lab, solution, {"kl_laplace": WRONG_LAPLACE})))
+    course.submit(ASSIGNMENT, "stderr_debug", filled(lab, solution, {"kl_laplace": STDERR_DEBUG}))
     log = course.autograde(ASSIGNMENT)
-    # Control: the same skip-tag trick graded with nbgrader's default tag does fool it, so the test
+    # Control: the same skip-tag trick graded with nbgrader's default tag and its plain Execute (the
+    # course's GuardedExecute also scores 0 a test cell that did not run) does fool it, so the test
     # above would fail without the course's configuration.
     course.submit(ASSIGNMENT, "control", _skip_tag(filled(lab, solution, {"kl_laplace": WRONG_LAPLACE})))
-    course.autograde(ASSIGNMENT, "--student=control", "--Execute.skip_cells_with_tag=skip-execution")
-    students = [*TRICKS, "control"]
+    plain = [f"--Autograde.autograde_preprocessors=nbgrader.preprocessors.{name}" for name in PLAIN_AUTOGRADE]
+    course.autograde(ASSIGNMENT, "--student=control", "--Execute.skip_cells_with_tag=skip-execution", *plain)
+    students = [*TRICKS, "stderr_debug", "control"]
     return {s: course.scores(ASSIGNMENT, s) for s in students}, course.max_scores(ASSIGNMENT), log
 
 
@@ -67,6 +111,12 @@ def test_trick_does_not_save_a_wrong_answer(scores, student):
     for test in CAT.TESTS.values():
         if test != "test_kl_laplace":
             assert got[student][test] == maximum[test], f"{student}: {test} lost points"
+
+
+def test_stderr_is_not_a_verdict(scores):
+    """A correct answer that prints a debug line on stderr (inside the test cell's call) keeps its points."""
+    got, maximum, log = scores
+    assert got["stderr_debug"] == maximum, f"{got['stderr_debug']}\n{log.stdout[-2000:]}"
 
 
 def test_control_default_nbgrader_is_fooled_by_the_skip_tag(scores):
