@@ -120,7 +120,7 @@ def autograded_findings(lab: str, student: str) -> list[str]:
             name = gid(cell) or f"cell {index + 1}"
             for output in cell.get("outputs", []):
                 text = "".join(output.get("text", "")) if output.get("output_type") == "stream" else ""
-                if "... Output truncated ..." in text:
+                if "... Output truncated ..." in text or "bytes of output cut" in text:
                     out.append(f"{name}: huge output, cut to the configured limit")
                 if output.get("output_type") != "error":
                     continue
@@ -128,7 +128,10 @@ def autograded_findings(lab: str, student: str) -> list[str]:
                 if ename == "NotImplementedError":
                     unanswered.append(name)
                 elif ename in ("CellTimeoutError", "TimeoutError", "KeyboardInterrupt") or "Timeout" in ename:
-                    out.append(f"{name}: time limit reached (DGM_CELL_TIMEOUT / DGM_NOTEBOOK_TIMEOUT), scored 0")
+                    then = "scored 0" if nbg(cell).get("grade") else "the cells after it still ran"
+                    out.append(f"{name}: time limit reached (DGM_CELL_TIMEOUT / DGM_NOTEBOOK_TIMEOUT), {then}")
+                elif ename == "TestNotFinished":  # grading/nbgrader_ext.py:GuardedExecute
+                    out.append(f"{name}: {(evalue or [''])[0]}")
                 elif not nbg(cell).get("grade"):
                     out.append(f"{name} raised {ename}: {(evalue or [''])[0][:100]}")
     if unanswered:
