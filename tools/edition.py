@@ -133,7 +133,7 @@ version = {json.dumps(project["version"])}
 description = {json.dumps(project["description"].replace(", nbgrader labs", ", labs"))}
 readme = "README.md"
 requires-python = {json.dumps(project["requires-python"])}
-license = {{text = {json.dumps(project["license"])}}}
+# No `license` key: setuptools before 77 wants a table there, later ones a string ({project["license"]}).
 # Colab installs the helper with --no-deps and keeps its own TensorFlow.
 dependencies = {listed(project["dependencies"])}
 
