@@ -5,6 +5,13 @@ The per-cell and per-notebook limits come from nbgrader_config.py (``DGM_CELL_TI
 ``DGM_NOTEBOOK_TIMEOUT``); ``--timeout`` bounds a whole submission (default: the notebook limit +
 120 s). A student whose grading fails (a kernel crash, a limit) scores 0 on the cells not graded, and
 is named in the report with the reason; the rest of the class is graded as usual.
+
+Parallel grading: ``--jobs N`` grades N submissions at once, each in its own nbgrader process (one
+worker per submission). The gradebook is nbgrader's ``db_url`` (``DGM_GRADEBOOK_URL``): the embedded
+SQLite file takes at most ``settings.SQLITE_JOBS`` writers, PostgreSQL any number. ``--scheduler``
+(``DGM_SCHEDULER``) hands the per-submission jobs to Dask distributed instead: ``local`` starts a
+``LocalCluster`` of N worker processes, an address (``tcp://host:8786``) uses a running cluster, whose
+workers must see the course and grading folders at the same paths, reach the gradebook, and have bwrap.
 """
 
 from __future__ import annotations
@@ -42,11 +49,30 @@ def _descendants(pid: int) -> list[int]:
     return out
 
 
-def grade_one(lab: str, student: str, limit: float, kernel: dict | None) -> tuple[str, str | None, str]:
-    """nbgrader autograde for one student under a wall-clock limit: (student, failure or None, log)."""
+def place() -> dict:
+    """Where a job runs: the course folder and the DGM_ settings, carried to a worker on another process
+    or machine (a Dask worker has its own environment and working folder)."""
+    env = {k: v for k, v in os.environ.items() if k.startswith(("DGM_", "JUPYTER_", "IPYTHONDIR"))}
+    env["DGM_GRADING_DIR"] = str(settings.grading_dir())
+    env["DGM_GRADEBOOK_URL"] = settings.gradebook_url()
+    return {"root": str(settings.course_root()), "env": env}
+
+
+def grade_one(
+    lab: str, student: str, limit: float, kernel: dict | None, where: dict | None = None
+) -> tuple[str, str | None, str]:
+    """nbgrader autograde for one student under a wall-clock limit: (student, failure or None, log).
+
+    ``where`` (from ``place()``) says which course and gradebook, for a job run by a Dask worker."""
+    where = where or place()
+    env = {**os.environ, **where["env"]}
+    # The gradebook's address goes on nbgrader's command line, not in its environment, which the kernel
+    # (student code) inherits: a password in the URL must not reach a notebook's output.
+    url = env.pop("DGM_GRADEBOOK_URL")
     runtime = tempfile.mkdtemp(prefix="dgm-k-")  # short: unix socket paths are limited to 108 bytes
     extra = {"JUPYTER_RUNTIME_DIR": runtime}
     args = [str(settings.BIN / "nbgrader"), "autograde", lab, f"--student={student}", "--force"]
+    args.append(f"--CourseDirectory.db_url={url}")
     if kernel:
         extra.update(kernel)
         args += [
@@ -54,13 +80,13 @@ def grade_one(lab: str, student: str, limit: float, kernel: dict | None) -> tupl
             "--KernelManager.transport=ipc",
             f"--KernelManager.connection_file={runtime}/kernel.json",
         ]
-    if not list((settings.grading_dir() / "submitted" / student / lab).glob("*.ipynb")):
+    if not list((Path(env["DGM_GRADING_DIR"]) / "submitted" / student / lab).glob("*.ipynb")):
         shutil.rmtree(runtime, ignore_errors=True)
         return student, "nothing to grade (no notebook left after check)", ""
     proc = subprocess.Popen(
         args,
-        cwd=settings.course_root(),
-        env=settings.tool_env({**os.environ, **extra}),
+        cwd=where["root"],
+        env=settings.tool_env({**env, **extra}),
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -139,6 +165,68 @@ def autograded_findings(lab: str, student: str) -> list[str]:
     return list(dict.fromkeys(out))
 
 
+def _results(lab: str, names: list[str], limit: float, kernel: dict | None, jobs: int, scheduler: str):
+    """Each student's (student, failure, log), as the jobs finish: here (threads, each waiting on its
+    nbgrader process) or on Dask workers (one job per submission)."""
+    if not scheduler:
+        with concurrent.futures.ThreadPoolExecutor(max_workers=jobs) as pool:
+            futures = [pool.submit(grade_one, lab, s, limit, kernel) for s in names]
+            for future in concurrent.futures.as_completed(futures):
+                yield future.result()
+        return
+    from distributed import Client, LocalCluster, as_completed
+
+    where = place()
+    if scheduler == "local":
+        # Processes, one thread each: a worker grades one submission at a time, like a --jobs slot.
+        cluster = LocalCluster(n_workers=jobs, threads_per_worker=1, processes=True, dashboard_address=None)
+    else:
+        cluster = None
+    with Client(cluster or scheduler) as client:
+        futures = {
+            client.submit(grade_one, lab, s, limit, kernel, where, key=f"grade-{lab}-{s}", pure=False): s for s in names
+        }
+        for future in as_completed(futures):
+            try:
+                yield future.result()
+            except Exception as exc:  # a worker lost, a job that could not run: that student only
+                yield futures[future], f"the grading job failed on the cluster: {type(exc).__name__}: {exc}", ""
+    if cluster is not None:
+        cluster.close()
+
+
+def _where(jobs: int, scheduler: str) -> str:
+    if scheduler == "local":
+        return f"on a Dask LocalCluster of {jobs} worker processes"
+    if scheduler:
+        return f"on the Dask cluster at {scheduler}"
+    return f"{jobs} at once on this machine"
+
+
+def _safe(url: str) -> str:
+    """The gradebook's address without its password, for the log."""
+    return re.sub(r"://([^:@/]+):[^@/]*@", r"://\1:***@", url)
+
+
+def open_gradebook(url: str) -> None:
+    """Create the gradebook's tables (nbgrader does it on first use) once, before several processes would,
+    and the course row nbgrader's default course id ("") refers to: nbgrader never adds it, which SQLite
+    lets pass (foreign keys unchecked) and PostgreSQL refuses (assignment_course_id_fkey)."""
+    from nbgrader.api import Course, Gradebook
+
+    os.environ["PATH"] = settings.tool_env()["PATH"]  # a new gradebook runs `alembic` from the environment
+    try:
+        with Gradebook(url, course_id="") as gb:
+            if gb.db.get(Course, "") is None:
+                gb.db.add(Course(id=""))
+                gb.db.commit()
+    except Exception as exc:  # sqlalchemy's OperationalError and kin: no server, wrong name, no rights
+        raise SystemExit(
+            f"autograde: cannot open the gradebook {_safe(url)} (DGM_GRADEBOOK_URL): {str(exc).splitlines()[0]}. "
+            "Is the database server running and the database created? Nothing was graded."
+        ) from exc
+
+
 def run(args) -> int:
     problems = Problems(args.lab)
     names = args.student or students(args.lab)
@@ -157,16 +245,27 @@ def run(args) -> int:
     failures = {}
     logs = settings.grading_dir() / "logs" / args.lab
     logs.mkdir(parents=True, exist_ok=True)
+    jobs, scheduler = max(1, args.jobs), getattr(args, "scheduler", None) or ""
+    url = settings.gradebook_url()
+    sqlite = url.startswith("sqlite")
+    if sqlite and scheduler not in ("", "local"):
+        print(
+            f"autograde: a Dask cluster at {scheduler} needs a gradebook every worker can reach (PostgreSQL: "
+            f"set DGM_GRADEBOOK_URL); got the SQLite file {url}. Nothing was graded."
+        )
+        return 2
+    if sqlite and jobs > settings.SQLITE_JOBS:
+        print(f"autograde: {jobs} jobs asked, {settings.SQLITE_JOBS} used: the SQLite gradebook takes no more writers")
+        jobs = settings.SQLITE_JOBS
+    open_gradebook(url)  # schema and course exist before parallel writers start
+    print(f"grading {len(names)} submissions of {args.lab}: {_where(jobs, scheduler)}; gradebook {_safe(url)}")
     start = time.perf_counter()
-    with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
-        jobs = [pool.submit(grade_one, args.lab, s, limit, kernel) for s in names]
-        for job in concurrent.futures.as_completed(jobs):
-            student, failure, log = job.result()
-            if failure and "gradebook was busy" in failure:  # sqlite, several writers: once more, alone
-                student, failure, log = grade_one(args.lab, student, limit, kernel)
-            (logs / f"{student}.log").write_text(log)
-            failures[student] = failure
-            print(f"  {student}: {'ok' if not failure else failure}", flush=True)
+    for student, failure, log in _results(args.lab, names, limit, kernel, jobs, scheduler):
+        if failure and "gradebook was busy" in failure:  # sqlite, several writers: once more, alone
+            student, failure, log = grade_one(args.lab, student, limit, kernel)
+        (logs / f"{student}.log").write_text(log)
+        failures[student] = failure
+        print(f"  {student}: {'ok' if not failure else failure}", flush=True)
     for student in names:
         problems.reset("autograde", student)
         if unprotected:

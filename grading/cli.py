@@ -57,7 +57,13 @@ def parser() -> argparse.ArgumentParser:
                 "--jobs",
                 type=int,
                 default=settings.GRADING_JOBS,
-                help="submissions graded at once (sqlite: keep it small)",
+                help=f"submissions graded at once, one process each (SQLite gradebook: at most {settings.SQLITE_JOBS})",
+            )
+            step.add_argument(
+                "--scheduler",
+                default=settings.SCHEDULER,
+                help="run the jobs on Dask: 'local' (a LocalCluster of --jobs workers) or a scheduler address "
+                "(tcp://host:8786; needs a PostgreSQL gradebook, DGM_GRADEBOOK_URL); default: this machine",
             )
             step.add_argument(
                 "--unsandboxed",
@@ -73,6 +79,8 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     settings.grading_dir().mkdir(parents=True, exist_ok=True)  # nbgrader makes the gradebook, not its folder
+    if not settings.gradebook_url().startswith("sqlite"):  # a database server: ready before nbgrader uses it
+        autograde.open_gradebook(settings.gradebook_url())
     return args.run(args)
 
 

@@ -43,9 +43,10 @@ def grade_id(cell) -> str | None:
 
 
 class Course:
-    """A copy of the course in ``root``, with student data in ``root / 'dgm-grading'``."""
+    """A copy of the course in ``root``, with student data in ``root / 'dgm-grading'``; the gradebook there
+    (SQLite) or at ``gradebook_url`` (e.g. a database of ``Postgres``)."""
 
-    def __init__(self, root: Path):
+    def __init__(self, root: Path, gradebook_url: str | None = None):
         self.root = root
         # Not "grading": `python -m grading` run in the course folder would import that folder instead.
         self.grading = root / "dgm-grading"
@@ -55,6 +56,9 @@ class Course:
         shutil.copytree(ROOT / settings.SOLUTIONS, root / settings.SOLUTIONS, ignore=ignore)
         self.env = isolated_env(root / "home")
         self.env["DGM_GRADING_DIR"] = str(self.grading)
+        self.gradebook_url = gradebook_url or settings.gradebook_url(self.grading)
+        if gradebook_url:
+            self.env["DGM_GRADEBOOK_URL"] = gradebook_url
 
     def nbgrader(self, *args: str, check: bool = True, timeout: int = 1800) -> subprocess.CompletedProcess:
         result = settings.nbgrader(*args, cwd=self.root, env=self.env, timeout=timeout)
@@ -94,14 +98,14 @@ class Course:
         """Score of every graded cell of one student's submission, from the gradebook."""
         from nbgrader.api import Gradebook
 
-        with Gradebook(settings.gradebook_url(self.grading)) as gb:
+        with Gradebook(self.gradebook_url) as gb:
             submission = gb.find_submission(assignment, student)
             return {g.name: g.score for nb in submission.notebooks for g in nb.grades}
 
     def max_scores(self, assignment: str) -> dict[str, float]:
         from nbgrader.api import Gradebook
 
-        with Gradebook(settings.gradebook_url(self.grading)) as gb:
+        with Gradebook(self.gradebook_url) as gb:
             return {c.name: c.max_score for nb in gb.find_assignment(assignment).notebooks for c in nb.grade_cells}
 
     def feedback(self, assignment: str) -> None:
@@ -140,3 +144,75 @@ def every_grading_cell(cat) -> list[str]:
 def catalogue(assignment: str):
     """The wrong-answer catalogue of a lab (tests/catalogue/<assignment>.py; the tests folder is on sys.path)."""
     return importlib.import_module(f"catalogue.{assignment}")
+
+
+class PostgresUnavailable(RuntimeError):
+    """No PostgreSQL server binaries here (``make postgres`` installs Debian's), or no user to run them as."""
+
+
+class Postgres:
+    """A real PostgreSQL server of Debian's packages for the tests and the benchmark: a fresh cluster in a
+    temporary folder, on loopback only, at a free port, trust authentication, stopped by ``stop()``.
+
+    PostgreSQL refuses to run as root: as root it runs as the ``postgres`` user the package creates."""
+
+    def __init__(self):
+        import glob
+        import pwd
+        import socket
+        import tempfile
+
+        found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
+        if not found:
+            raise PostgresUnavailable("no /usr/lib/postgresql/*/bin/initdb: run `make postgres` (as root, Debian)")
+        self.bin = Path(found[-1]).parent
+        self.user = None
+        if os.geteuid() == 0:
+            try:
+                self.user = pwd.getpwnam("postgres")
+            except KeyError as err:
+                raise PostgresUnavailable("running as root, and no `postgres` user to run the server as") from err
+        self.folder = Path(tempfile.mkdtemp(prefix="dgm-pg-"))
+        if self.user:
+            os.chown(self.folder, self.user.pw_uid, self.user.pw_gid)
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            self.port = sock.getsockname()[1]
+        data = self.folder / "data"
+        self._run("initdb", "-D", str(data), "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync")
+        options = f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.folder} -c fsync=off -c max_connections=200"
+        self._run("pg_ctl", "-D", str(data), "-l", str(self.folder / "server.log"), "-o", options, "-w", "start")
+
+    def _run(self, tool: str, *args: str) -> None:
+        result = subprocess.run(
+            [str(self.bin / tool), *args],
+            capture_output=True,
+            text=True,
+            cwd=self.folder,
+            user=self.user.pw_uid if self.user else None,
+            group=self.user.pw_gid if self.user else None,
+            timeout=120,
+        )
+        if result.returncode:
+            log = self.folder / "server.log"
+            tail = log.read_text()[-2000:] if log.exists() else ""
+            raise RuntimeError(
+                f"{tool} {' '.join(args)} failed ({result.returncode}):\n{result.stdout}{result.stderr}{tail}"
+            )
+
+    def database(self, name: str) -> str:
+        """A new, empty database; its SQLAlchemy URL."""
+        import psycopg2
+
+        connection = psycopg2.connect(host="127.0.0.1", port=self.port, user="postgres", dbname="postgres")
+        connection.autocommit = True
+        with connection.cursor() as cursor:
+            cursor.execute(f'CREATE DATABASE "{name}"')
+        connection.close()
+        return f"postgresql+psycopg2://postgres@127.0.0.1:{self.port}/{name}"
+
+    def stop(self) -> None:
+        try:
+            self._run("pg_ctl", "-D", str(self.folder / "data"), "-m", "immediate", "-w", "stop")
+        finally:
+            shutil.rmtree(self.folder, ignore_errors=True)

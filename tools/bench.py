@@ -14,12 +14,19 @@ FULL runs. With a GPU or ``--full``, every lecture also runs top to bottom in FU
 says whether its asserts held, how long it took and on what device. CI runs FULL itself only for the
 lectures listed in ``tests/test_notebooks.py`` (those that take at most 2 minutes on two cores).
 
+Grading a class in parallel (``--grading-scale [N]``, run on its own). A class of N generated
+submissions of one FAST lab (right answers, the catalogue's correct alternatives and wrong answers, and
+broken JSON) graded by ``python -m grading autograde`` three ways, each in its own temporary course:
+sequentially on the embedded SQLite gradebook, two at once on PostgreSQL (a real server on loopback), and
+through a Dask LocalCluster of two worker processes on PostgreSQL; submissions per minute of autograde,
+the ratio to sequential, and whether every student's every score is identical in all three.
+
 Every measurement is kept in ``tools/benchmark.json`` with its date and machine, and BENCHMARK.md is
 written from all of it: a partial run (``--only``, ``--no-speed``) updates the rows it measured and
 leaves the others, each still saying when and where it was measured.
 
 A benchmark, not a test: it asserts nothing; it reports what it measured, and on what machine.
-Usage: ``python tools/bench.py [--only NAME ...] [--no-speed] [--no-quality] [--full]``.
+Usage: ``python tools/bench.py [--only NAME ...] [--no-speed] [--no-quality] [--full] [--grading-scale [N]]``.
 """
 
 from __future__ import annotations
@@ -28,6 +35,7 @@ import argparse
 import json
 import os
 import platform
+import random
 import subprocess
 import sys
 import tempfile
@@ -39,7 +47,7 @@ import nbformat
 from nbclient import NotebookClient
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # this process imports TensorFlow to describe the machine
-from grading.course import ROOT, Course, filled, isolated_env
+from grading.course import ROOT, Course, Postgres, catalogue, filled, isolated_env
 
 RECORD = ROOT / "tools" / "benchmark.json"
 MARK = "BENCH-RESULTS "
@@ -299,6 +307,106 @@ def quality_table(quality: dict) -> list[str]:
     return lines
 
 
+# Grading a class in parallel (--grading-scale): the lab (the cheapest FAST lab with a full catalogue)
+# and the three ways, each `python -m grading autograde` with these options on this gradebook.
+SCALE_LAB = "lab02_kl"
+SCALE_MODES = {
+    "sequential, SQLite": ("sqlite", ["--jobs", "1"]),
+    "2 jobs, PostgreSQL": ("postgres", ["--jobs", "2"]),
+    "Dask LocalCluster of 2 workers, PostgreSQL": ("postgres", ["--jobs", "2", "--scheduler", "local"]),
+}
+
+
+def scale_class(lab, solution, n: int) -> dict:
+    """n submissions, seeded: per 10, six right (a random mix of the catalogue's correct alternatives),
+    three with one to three of its wrong answers, one broken JSON file."""
+    cat, rng, out = catalogue(SCALE_LAB), random.Random(0), {}
+    for i in range(n):
+        kind = i % 10
+        if kind == 9:
+            out[f"s{i:03d}"] = '{"cells": ['
+            continue
+        replace = {ex: rng.choice(list(alts.values())) for ex, alts in cat.CORRECT.items() if rng.random() < 0.5}
+        if kind >= 6:
+            for exercise in rng.sample(sorted(cat.WRONG), k=kind - 5):
+                replace[exercise] = rng.choice(list(cat.WRONG[exercise].values()))
+        out[f"s{i:03d}"] = filled(lab, solution, replace)
+    return out
+
+
+def _grading(course: Course, *args: str) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "grading", *args], cwd=course.root, env=course.env, capture_output=True
+    )
+    if result.returncode:
+        raise RuntimeError(
+            f"python -m grading {' '.join(args)} failed:\n{result.stdout[-2000:]}{result.stderr[-2000:]}"
+        )
+
+
+def grading_scale(n: int, tmp: Path, measured: str) -> dict:
+    """The class graded the three ways: seconds of autograde, submissions per minute, identical grades."""
+    server, modes, grades = Postgres(), {}, {}
+    load = [os.getloadavg()[0]]
+    try:
+        for number, (mode, (gradebook, options)) in enumerate(SCALE_MODES.items()):
+            url = server.database(f"bench{number}") if gradebook == "postgres" else None
+            course = Course(tmp / f"scale{number}", gradebook_url=url)
+            grade = lambda *args, course=course: _grading(course, *args)  # noqa: E731
+            grade("release", SCALE_LAB)
+            students = scale_class(course.lab(SCALE_LAB), course.solution(SCALE_LAB), n)
+            for student, nb in students.items():
+                course.submit(SCALE_LAB, student, nb)
+            grade("check", SCALE_LAB)
+            start = time.perf_counter()
+            grade("autograde", SCALE_LAB, *options)
+            seconds = time.perf_counter() - start
+            grades[mode] = {s: course.scores(SCALE_LAB, s) for s in students}
+            modes[mode] = {"seconds": round(seconds, 1), "per_minute": round(60 * n / seconds, 2)}
+            load.append(os.getloadavg()[0])
+            print(mode, modes[mode], flush=True)
+    finally:
+        server.stop()
+    first = next(iter(grades.values()))
+    totals = sorted(sum(scores.values()) for scores in first.values())
+    return {
+        "lab": SCALE_LAB,
+        "submissions": n,
+        "modes": modes,
+        "identical": all(g == first for g in grades.values()),
+        "full_marks": sum(t == max(totals) for t in totals),
+        "zero": sum(t == 0 for t in totals),
+        "load": [round(x, 1) for x in load],
+        "measured": measured,
+    }
+
+
+def scale_table(run: dict) -> list[str]:
+    modes = run["modes"]
+    base = next(iter(modes.values()))["per_minute"]
+    lines = [
+        "## Grading a class in parallel",
+        "",
+        f"`python tools/bench.py --grading-scale {run['submissions']}`: {run['submissions']} generated submissions of",
+        f"{run['lab']} (per 10: six right, with the catalogue's correct alternatives; three with one to three",
+        "of its wrong answers; one broken JSON file), each graded in the bubblewrap sandbox by",
+        "`python -m grading autograde` (autograde only: release and check are not timed), in three courses:",
+        "",
+        "| how | autograde (s) | submissions per minute | vs sequential |",
+        "|---|---:|---:|---:|",
+    ]
+    for mode, row in modes.items():
+        lines.append(f"| {mode} | {row['seconds']:.0f} | {row['per_minute']:.1f} | {row['per_minute'] / base:.2f}× |")
+    lines += [
+        "",
+        f"Grades identical in all three (every student, every test cell): **{'yes' if run['identical'] else 'NO'}**"
+        f" ({run['full_marks']} with full marks, {run['zero']} with 0). Measured {run['measured']}; the machine's",
+        f"1-minute load average before and after each way: {', '.join(f'{x:g}' for x in run['load'])}"
+        " (other work shared its cores, which inflates every figure here and shrinks the ratios).",
+    ]
+    return lines
+
+
 def load_record() -> dict:
     record = json.loads(RECORD.read_text()) if RECORD.exists() else {}
     return {"speed": {}, "quality": {}, "full": {}, **record}
@@ -319,6 +427,8 @@ def render(record: dict) -> str:
         lines += full_table(record["full"]) + [""]
     if record["quality"]:
         lines += quality_table(record["quality"])
+    if record.get("scale"):
+        lines += [""] + scale_table(record["scale"])
     return "\n".join(lines) + "\n"
 
 
@@ -329,9 +439,23 @@ def main() -> int:
     parser.add_argument("--no-quality", action="store_true", help="skip the 60 s and FULL quality runs")
     parser.add_argument("--full", action="store_true", help="run FULL even without a GPU (slow)")
     parser.add_argument("--no-60s", action="store_true", help="skip the 60-second quality runs")
+    parser.add_argument(
+        "--grading-scale",
+        type=int,
+        nargs="?",
+        const=100,
+        metavar="N",
+        help="only grade a class of N (100) submissions sequentially on SQLite, in parallel on PostgreSQL, on Dask",
+    )
     args = parser.parse_args()
     record = load_record()
     measured = f"{date.today().isoformat()}, {machine()}"
+    if args.grading_scale:
+        with tempfile.TemporaryDirectory() as tmp:
+            record["scale"] = grading_scale(args.grading_scale, Path(tmp), measured)
+        save(record)
+        print("\n".join(scale_table(record["scale"])))
+        return 0
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         env = isolated_env(tmp / "home")
