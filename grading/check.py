@@ -150,6 +150,28 @@ def other_lab(nb, lab: str, release) -> str | None:
     return best if best and overlap[best] > 0 else None
 
 
+# What an answer has no reason to touch: the kernel's machinery that decides how test cells run. The
+# grader puts it back before each test cell (grading/kernel_guard.py); the instructor is told anyway.
+KERNEL_TOOLS = re.compile(
+    r"input_transformer|ast_transformers|set_custom_exc|settrace|setprofile|excepthook|\bctypes\b"
+    r"|__closure__|gc\.get_(?:referrers|objects)|_dgm_guard|meta_path|linecache|sys\.modules\["
+    r"|\bbuiltins\.\w+\s*=|__builtins__|importlib\.\w+\s*=|get_ipython\(\)\.(?:events|kernel|run_cell)"
+)
+
+
+def kernel_tools(nb) -> list[str]:
+    """'answer NAME uses X' for each answer cell that reaches for the kernel's machinery."""
+    out = []
+    for cell in nb.cells:
+        if nbg(cell).get("solution") and cell.cell_type == "code":
+            found = sorted(set(KERNEL_TOOLS.findall(cell.source)))
+            if found:
+                out.append(
+                    f"answer {gid(cell)} uses {', '.join(found)}, which can change how tests run: review it by hand"
+                )
+    return out
+
+
 def check_student(lab: str, student: str, releases: dict, problems: Problems) -> None:
     folder = settings.grading_dir() / "submitted" / student / lab
     original = settings.grading_dir() / "originals" / student / lab
@@ -194,6 +216,8 @@ def check_student(lab: str, student: str, releases: dict, problems: Problems) ->
         if nb.nbformat_minor < 5:
             report(f"nbformat 4.{nb.nbformat_minor} (as Colab saves): cell ids added")
         repair(nb, release, report)
+        for finding in kernel_tools(nb):
+            report(finding)
         nbformat.write(nb, path)
 
 

@@ -285,3 +285,18 @@ def test_report_says_the_gradebooks_score_after_a_stopped_grading(tmp_path, monk
     text = report.class_report("lab02_kl")
     assert "late                     3/3" in text, text
     assert "scored 3/3 on the cells graded before it stopped" in text and "scored 0" not in text, text
+
+
+def test_check_names_answers_that_reach_for_the_kernel():
+    """grading/check.py tells the instructor about an answer that touches the kernel's machinery."""
+    from grading.check import kernel_tools
+
+    flagged = {"patched_reload", "settrace", "custom_exception_handler", "patched_builtins", "forged_token"}
+    flagged |= {"transformer_on_tests", "transformer_on_tests_correct", "replaced_print_and_stdout"}
+    nb = nbformat.v4.new_notebook()
+    for name, (answer, *_) in CASES.items():
+        nb.cells.append(nbformat.v4.new_code_cell(answer))
+        nb.cells[-1].metadata["nbgrader"] = {"solution": True, "grade": False, "grade_id": name}
+    said = {line.split()[1] for line in kernel_tools(nb)}
+    # patched_numpy rebinds numpy.allclose: ordinary-looking code the grader undoes, not flagged.
+    assert said == flagged, said ^ flagged
