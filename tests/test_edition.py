@@ -36,7 +36,7 @@ def student(tmp_path_factory) -> Path:
 def test_edition_holds_what_students_use_and_nothing_else(student):
     top = {p.name for p in student.iterdir()}
     assert top == {"lectures", "labs", "dgm", "assets", "README.md", "pyproject.toml", "Makefile", ".gitignore",
-                   edition.STAMP}, f"unexpected top level of the edition: {sorted(top)}"  # fmt: skip
+                   "jupyter_config", edition.STAMP}, f"unexpected top level of the edition: {sorted(top)}"  # fmt: skip
     for folder in ("lectures", "labs", "dgm", "assets"):
         want = {p.relative_to(ROOT).as_posix() for p in (ROOT / folder).rglob("*") if p.is_file()}
         want = {n for n in want if "__pycache__" not in n and ".ipynb_checkpoints" not in n and not n.endswith(".pyc")}

@@ -156,7 +156,8 @@ ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
 
 .PHONY: lab
 lab: $(VENV)/.installed
-\t$(VENV)/bin/jupyter lab $(ROOT_FLAG) README.md
+\t@# jupyter_config/settings: no news pop-up or update check; Markdown opens rendered (README.md lands first).
+\t$(VENV)/bin/jupyter lab $(ROOT_FLAG) --LabApp.app_settings_dir=$(CURDIR)/jupyter_config/settings README.md
 
 $(VENV)/.installed: pyproject.toml
 \ttest -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
@@ -185,6 +186,8 @@ def write(out: Path) -> list[str]:
     _empty(out)
     for folder in COPIED:
         shutil.copytree(ROOT / folder, out / folder, ignore=IGNORED)
+    # The quiet JupyterLab settings of the instructor's `make lab` (the edition has no nbgrader to switch off).
+    shutil.copytree(ROOT / "jupyter_config" / "settings", out / "jupyter_config" / "settings")
     (out / "README.md").write_text(student_readme(url))
     (out / "pyproject.toml").write_text(student_pyproject())
     (out / "Makefile").write_text(STUDENT_MAKEFILE)
