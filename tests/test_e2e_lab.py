@@ -144,6 +144,7 @@ def test_student_runs_fills_and_validates_a_lab(servers, browser):
     page.goto(f"{base}/lab/tree/{NOTEBOOK}?token={token}")
     page.locator(".jp-NotebookPanel:visible .jp-Notebook-ExecutionIndicator[data-status='idle']").wait_for()
 
+    page.locator(".jp-NotebookPanel:visible .jp-RenderedMarkdown h1", has_text="Lab 02 — The KL divergence").wait_for()
     test_cell, answer_cell = _cell(page, "test_kl_bernoulli"), _cell(page, "kl_bernoulli")
     _run_all(page)
     test_cell.locator(".jp-OutputArea-output", has_text="Not answered yet").wait_for()
