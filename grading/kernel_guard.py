@@ -8,14 +8,16 @@ transformers, event callbacks and custom exception handler, methods replaced on 
 or the output streams, ``sys.settrace``/``sys.setprofile``, ``sys.stdout``/``sys.excepthook``,
 ``sys.modules``/``sys.meta_path``/``sys.path``, the functions of ``builtins``, ``sys``, ``os``,
 ``importlib``, NumPy and ``dgm``, builtins hidden by a function of the same name, and ``dgm.checks``
-(loaded again from its file). ``reset`` then writes a token that proves it ran to its end, and
-``reset.done`` (the grader's last line of each test cell) writes another.
+(loaded again from its file). ``reset`` returns a token that proves it ran to its end; ``reset.done``
+is the grader's last line of each test cell, and ``reset.result`` returns the other token only when
+that line ran. The grader calls ``reset`` and ``reset.result`` as the ``user_expressions`` of an
+execute request, which IPython evaluates without input transformers and answers on the shell channel
+(not through the output streams, which a huge output can hold up).
 
 Everything ``reset`` uses is held in its closure, taken before any student code ran: an answer cell
 that replaces ``print``, ``sys.stdout``, ``hasattr`` or ``importlib`` cannot change what it does.
-The tokens are fresh for each run and are never in a cell's source: a test cell's output can only
-show them when the grader's own line ran. What stays possible in a kernel that runs student code (its
-limits, README "Grading"): code that digs the closure out with introspection, or replaces the
+The tokens are fresh for each run and are never in a cell's source. What stays possible in a kernel
+that runs student code (README, "Instructors"): code that digs the closure out with introspection, or replaces the
 interpreter itself (``ctypes``), can still forge a verdict; ``grading/check.py`` names answers that
 reach for those tools.
 """
@@ -45,7 +47,7 @@ def make_guard(reset_token, end_token):  # noqa: C901 (one closure: its parts sh
     sys_values = {k: getattr(sys, k) for k in ("stdout", "stderr", "excepthook", "displayhook", "breakpointhook")}
     meta_path, path_hooks, sys_path = list(sys.meta_path), list(sys.path_hooks), list(sys.path)
     checks_file = dgm.checks.__file__
-    stream, write, flush = sys.stdout, type(sys.stdout).write, type(sys.stdout).flush
+    stream = sys.stdout
     settrace, setprofile = sys.settrace, sys.setprofile
     thread_settrace, thread_setprofile = threading.settrace, threading.setprofile
     objects = [shell, shell.kernel, stream, sys.stderr, shell.input_transformer_manager, shell.events]
@@ -79,15 +81,7 @@ def make_guard(reset_token, end_token):  # noqa: C901 (one closure: its parts sh
     )
     from_file, from_spec = importlib.util.spec_from_file_location, importlib.util.module_from_spec
 
-    kernel = shell.kernel
-    set_parent, get_parent = type(stream).set_parent, type(kernel).get_parent
-
-    def say(text):
-        # The kernel tells the *current* sys.stdout which request it is answering: an answer cell that
-        # replaced sys.stdout left the real stream on an old request, whose output nobody reads.
-        set_parent(stream, get_parent(kernel, "shell"))
-        write(stream, text + "\n")
-        flush(stream)
+    finished = {}
 
     def reset():
         settrace(None)
@@ -140,9 +134,16 @@ def make_guard(reset_token, end_token):  # noqa: C901 (one closure: its parts sh
         spec.loader.exec_module(checks)
         sys.modules["dgm.checks"] = checks
         setattr_(dgm, "checks", checks)
-        say(reset_token)
+        finished.clear()
+        return reset_token
 
-    reset.done = lambda: say(end_token)
+    def done():
+        finished["test"] = True  # the grader's last line of a test cell: it ran
+
+    def result():
+        return end_token if finished.pop("test", False) else ""
+
+    reset.done, reset.result = done, result
     for key in [k for k, v in linecache.cache.items() if reset_token in "".join(v[2] if len(v) > 2 else [])]:
         del linecache.cache[key]  # the call that passed the tokens is not left where a cell could read it
     return reset

@@ -84,32 +84,53 @@ class GuardedExecute(BoundedExecute):
         self._budget = None
         return super().preprocess(nb, resources, km=km)
 
+    def on_cell_executed(self, **kwargs):
+        self._reply = kwargs["execute_reply"]
+        return super().on_cell_executed(**kwargs)
+
+    def _run(self, cell, index, expression: str, **kwargs) -> str:
+        """Execute a cell with ``expression`` as its user expression; what the expression returned."""
+        self._expressions, self._reply = {"guard": expression}, None
+        try:
+            self.execute_cell(cell, index, **kwargs)
+        finally:
+            self._expressions = {}
+        content = (self._reply or {}).get("content", {})
+        value = content.get("user_expressions", {}).get("guard", {})
+        return value.get("data", {}).get("text/plain", "") if value.get("status") == "ok" else ""
+
     def _hidden(self, source: str, index: int) -> bool:
-        """Run code the notebook does not show; True when its output ends with the reset token."""
+        """Run code the notebook does not show, then the reset: True when the reset returned its token."""
         cell = nbformat.v4.new_code_cell(source)
         self._budget = None
-        self.execute_cell(cell, index, store_history=False)
-        text = "".join(o.get("text", "") for o in cell.outputs if o.get("output_type") == "stream")
-        errors = [o for o in cell.outputs if o.get("output_type") == "error"]
-        return not errors and text.endswith(self._reset_token + "\n")
+        return self._reset_token in self._run(cell, index, f"{self._guard}()", store_history=False)
 
     def preprocess_cell(self, cell, resources, index):
         if not self._started:
             self._started = True
+            execute = self.kc.execute  # every request carries the user expressions the grader set
+
+            def with_expressions(code, **kwargs):
+                return execute(code, user_expressions=dict(self._expressions), **kwargs)
+
+            self._expressions, self.kc.execute = {}, with_expressions
             guard = (Path(__file__).parent / "kernel_guard.py").read_text()
             tokens = f"{self._reset_token!r}, {self._end_token!r}"
-            self._capture_ok = self._hidden(
-                f"{guard}\n{self._guard} = make_guard({tokens})\ndel make_guard\n{self._guard}()", index
-            )
+            capture = f"{guard}\n{self._guard} = make_guard({tokens})\ndel make_guard"
+            self._capture_ok = self._hidden(capture, index)
         if cell.cell_type != "code":
             return super().preprocess_cell(cell, resources, index)
-        reset_ok = self._capture_ok and is_test(cell) and self._hidden(f"{self._guard}()", index)
+        reset_ok = self._capture_ok and is_test(cell) and self._hidden("pass", index)
         original = cell.source
-        if is_test(cell):
-            cell.source = f"{original}\n{self._guard}.done()"
-        self._budget = {"left": self.output_bytes, "cut": 0, "end": False}
+        self._budget = {"left": self.output_bytes, "cut": 0}
+        finished = False
         try:
-            cell, resources = super().preprocess_cell(cell, resources, index)
+            if is_test(cell):
+                cell.source = f"{original}\n{self._guard}.done()"
+                self._check_assign_resources(resources)
+                finished = self._end_token in self._run(cell, index, f"{self._guard}.result()", store_history=True)
+            else:
+                cell, resources = super().preprocess_cell(cell, resources, index)
         finally:
             cell.source = original
             budget, self._budget = self._budget, None
@@ -120,20 +141,16 @@ class GuardedExecute(BoundedExecute):
                     for entry in output.get("traceback", [])
                 ]
         if budget["cut"]:
-            cell.outputs.append(
-                nbformat.v4.new_output(
-                    "stream", name="stdout", text=CUT.format(bytes=budget["cut"], limit=self.output_bytes)
-                )
-            )
+            note = CUT.format(bytes=budget["cut"], limit=self.output_bytes)
+            cell.outputs.append(nbformat.v4.new_output("stream", name="stdout", text=note))
         if is_test(cell) and not any(o.output_type == "error" for o in cell.outputs):
-            if not (reset_ok and budget["end"]):
+            if not (reset_ok and finished):
                 reason = NOT_RESET if not reset_ok else NOT_FINISHED
-                cell.outputs.append(
-                    nbformat.v4.new_output(
-                        "error", ename="TestNotFinished", evalue=reason, traceback=[f"TestNotFinished: {reason}"]
-                    )
+                error = nbformat.v4.new_output(
+                    "error", ename="TestNotFinished", evalue=reason, traceback=[f"TestNotFinished: {reason}"]
                 )
-        return cell, resources
+                cell.outputs.append(error)
+        return cell, self.resources
 
     def output(self, outs, msg, display_id, cell_index):
         budget = self._budget
@@ -142,12 +159,6 @@ class GuardedExecute(BoundedExecute):
             return super().output(outs, msg, display_id, cell_index)
         if msg.get("msg_type") == "stream":
             text = content.get("text", "")
-            end = self._end_token + "\n"
-            if content.get("name") == "stdout" and end in text:
-                budget["end"] = text.endswith(end)  # the grader's line is the last one that ran
-                text = text.replace(end, "")
-            elif budget["end"] and text.strip() and content.get("name") == "stdout":
-                budget["end"] = False  # output after the grader's last line: it was not the last
             data = text.encode()
             keep = data[: max(0, budget["left"])].decode(errors="ignore")
             budget["cut"] += len(data) - len(keep.encode())

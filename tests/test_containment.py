@@ -95,8 +95,8 @@ CASES = {
         1,
     ),
     "huge_output": ("def huge_output():\n    print('x' * 3_000_000)\n    return 2.0", 1),
-    # Last: it takes every later cell, the grader's reset included. It prints a guessed token: a line of
-    # 32 hex digits, as the grader's would be.
+    # Last: it would take every later cell, and prints a guessed token (32 hex digits, as the grader's
+    # would be). The grader's reset runs outside the input transformers, removes it, and the test runs.
     "forged_token": (
         "import secrets\n"
         "def _forge(lines):\n    return [f'print({secrets.token_hex(16)!r})\\n']\n"
@@ -148,12 +148,6 @@ def test_each_trick_scores_what_its_answer_deserves(graded, name):
     cell = tests[name]
     score, _ = determine_grade(cell)
     assert score == CASES[name][1], f"{name}: scored {score}, expected {CASES[name][1]}; outputs {cell.outputs}"
-
-
-def test_failed_guard_says_why(graded):
-    tests, _, _ = graded
-    (error,) = [o for o in tests["forged_token"].outputs if o.output_type == "error"]
-    assert error.ename == "TestNotFinished" and "input transformer" in error.evalue, error
 
 
 def test_tokens_and_grader_line_are_not_saved(graded):
