@@ -319,16 +319,19 @@ SCALE_MODES = {
 
 def scale_class(lab, solution, n: int) -> dict:
     """n submissions, seeded: per 10, six right (a random mix of the catalogue's correct alternatives),
-    three with one to three of its wrong answers, one broken JSON file."""
+    three with one to three of its wrong answers, one broken JSON file (in an order that mixes them
+    from the first five on)."""
+    sys.path.insert(0, str(ROOT / "tests"))  # the wrong-answer catalogues (tests/catalogue/), as pytest has it
     cat, rng, out = catalogue(SCALE_LAB), random.Random(0), {}
+    kinds = ["right", 1, "broken", "right", 2, "right", "right", 3, "right", "right"]  # int: wrong answers
     for i in range(n):
-        kind = i % 10
-        if kind == 9:
+        kind = kinds[i % 10]
+        if kind == "broken":
             out[f"s{i:03d}"] = '{"cells": ['
             continue
         replace = {ex: rng.choice(list(alts.values())) for ex, alts in cat.CORRECT.items() if rng.random() < 0.5}
-        if kind >= 6:
-            for exercise in rng.sample(sorted(cat.WRONG), k=kind - 5):
+        if kind != "right":
+            for exercise in rng.sample(sorted(cat.WRONG), k=kind):
                 replace[exercise] = rng.choice(list(cat.WRONG[exercise].values()))
         out[f"s{i:03d}"] = filled(lab, solution, replace)
     return out
