@@ -66,13 +66,15 @@ class GuardedExecute(BoundedExecute):
 
     Before the first cell, a hidden execution captures the kernel as it starts
     (``grading/kernel_guard.py:make_guard``); before each test cell, a hidden execution puts all of it
-    back and proves that it ran to its end by writing a per-run token; each test cell runs with one more
-    line, the grader's, that writes a second token. A test cell scores only when both tokens came: else
-    it gets an error output that says why (and scores 0). The tokens are fresh for every notebook
-    graded, and neither they nor the extra line are saved: the autograded notebook holds the cell as
-    the gradebook has it. While the kernel runs, each cell keeps at most ``output_bytes`` of output
-    (the rest is dropped as it arrives, and a note says how much), so a submission that prints
-    gigabytes does not fill the grader's memory or the autograded notebook.
+    back and proves that it ran to its end by returning a per-run token; each test cell runs with one
+    more line, the grader's, after which the kernel returns a second token. Both come back as the
+    ``user_expressions`` of the execute request: IPython evaluates them without the input transformers,
+    and answers on the shell channel, not through the output streams. A test cell scores only when both
+    tokens came: else it gets a ``TestNotFinished`` error that says why (and scores 0). The tokens are
+    fresh for every notebook graded, and neither they nor the extra line are saved: the autograded
+    notebook holds the cell as the gradebook has it. While the kernel runs, each cell keeps at most
+    ``output_bytes`` of output (the rest is dropped as it arrives, and a note says how much), so a
+    submission that prints gigabytes does not fill the grader's memory or the autograded notebook.
     """
 
     output_bytes = Integer(100_000, help="Bytes of output kept per cell (the rest is cut).").tag(config=True)
