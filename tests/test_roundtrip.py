@@ -171,3 +171,24 @@ def test_plain_nbgrader_feedback_hides_the_hidden_tests(assignment, tmp_path_fac
     )
     (page,) = (plain / "solution" / assignment).glob("*.html")
     assert any(line in html_text(page) for line in hidden_lines(solution)), "the control shows no hidden line"
+
+
+@pytest.mark.parametrize("assignment", LABS)
+def test_failed_checks_read_as_feedback(assignment, tmp_path_factory):
+    """A failed check is graded in nbgrader's kernel as its short message (dgm.checks' _render_traceback_),
+    not frames of dgm/checks.py, and the student's feedback page holds that message."""
+    g = graded(assignment, tmp_path_factory)
+    course, shown = g["course"], 0
+    for student in g["plan"]:
+        (autograded,) = (course.grading / "autograded" / student / assignment).glob("*.ipynb")
+        (page,) = (course.grading / "feedback" / student / assignment).glob("*.html")
+        feedback = html_text(page)
+        for cell in nbformat.read(autograded, as_version=4).cells:
+            for output in cell.get("outputs", []):
+                if output.get("output_type") != "error" or output.get("ename") != "CheckFailure":
+                    continue
+                shown += 1
+                text = "\n".join(output["traceback"])
+                assert len(output["traceback"]) <= 2 and "checks.py" not in text, f"{student}: long failure:\n{text}"
+                assert output["evalue"][:60] in feedback, f"{student}: feedback lacks {output['evalue'][:60]!r}"
+    assert shown, "no submission failed a check: the catalogue's wrong answers should"
