@@ -210,6 +210,11 @@ def command(connection_file: str, cwd: str) -> list[str]:
         cwd,
         "--unsetenv",
         "JPY_PARENT_PID",  # with --unshare-pid, ipykernel would think its parent has exited
+        # The gradebook's address (a PostgreSQL URL may hold a password) and the cluster's are the grader's.
+        "--unsetenv",
+        "DGM_GRADEBOOK_URL",
+        "--unsetenv",
+        "DGM_SCHEDULER",
         "--setenv",
         "HOME",
         "/tmp",

@@ -144,6 +144,7 @@ def test_sandbox_command_sets_every_limit_and_hides_the_notebooks(tmp_path, monk
     assert f"--ro-bind /dev/null {work / 'lab02_kl.ipynb'}" in line, "the notebook with hidden tests is readable"
     assert f"--ro-bind {work / 'data.csv'} {work / 'data.csv'}" in line
     assert "--unshare-net" in argv and "--unshare-pid" in argv and "--remount-ro / --remount-ro /dev" in line
+    assert "--unsetenv DGM_GRADEBOOK_URL" in line, "student code would see the gradebook's address (and password)"
     inner = argv[-1]
     for name in ("RLIMIT_DATA", "RLIMIT_CPU", "RLIMIT_NPROC", "RLIMIT_FSIZE"):
         assert name in inner, f"{name} is not set inside the sandbox"
