@@ -186,7 +186,25 @@ def plan(lab, solution):
         scores("test_kl_bernoulli"),
         ["kl_bernoulli raised PermissionError: could not read the gradebook or the solutions"],
     )
-    out["broken"] = ("broken/lab02_kl.ipynb", '{"cells": [', scores(*TESTS), ["not a readable notebook"])
+    out["broken"] = (
+        "broken/lab02_kl.ipynb",
+        '{"cells": [',
+        scores(*TESTS),
+        ["not a Jupyter notebook: lab02_kl.ipynb is not JSON"],
+    )
+    out["notanotebook"] = (
+        "notanotebook/lab02_kl.ipynb",
+        '{"name": "lab02_kl", "answers": [1, 2]}',
+        scores(*TESTS),
+        ["not a Jupyter notebook: lab02_kl.ipynb is JSON without a notebook's cells"],
+    )
+    other = nbformat.read(settings.REPOSITORY_ROOT / settings.SOLUTIONS / "lab05_vae" / "lab05_vae.ipynb", as_version=4)
+    out["otherlab"] = (
+        "otherlab/lab05_vae.ipynb",
+        other,
+        scores(*TESTS),
+        ["a notebook of lab05_vae was handed in as lab02_kl ('lab05_vae.ipynb'): scores 0"],
+    )
     return out
 
 
@@ -248,7 +266,10 @@ def _student_lines(report: str, student: str) -> str:
     return match.group(0)
 
 
-STUDENTS = ["solution", "blank", "cells", "metadata", "stripped", "colab", "loop", "crash", "hang", "thief", "broken"]
+STUDENTS = [
+    *["solution", "blank", "cells", "metadata", "stripped", "colab", "loop", "crash", "hang", "thief", "broken"],
+    *["notanotebook", "otherlab"],
+]
 
 
 @pytest.mark.parametrize("student", STUDENTS)
@@ -269,7 +290,7 @@ def test_report_names_the_problem(graded, student):
 
 def test_batch_completed_and_failures_named(graded):
     report = graded["logs"]["report"]
-    assert "grading failed for 3: broken, crash, hang" in report, report
+    assert "grading failed for 5: broken, crash, hang, notanotebook, otherlab" in report, report
     assert set(graded["grades"]) == set(STUDENTS), graded["grades"].keys()
     assert float(graded["grades"]["solution"]["raw_score"]) == sum(FULL.values())
 
