@@ -40,7 +40,6 @@ def setup_source(repo: str) -> str:
 import os
 import shutil
 import subprocess
-import subprocess
 import sys
 
 COURSE_REPOSITORY = "{repo}"
