@@ -47,10 +47,13 @@ def test_no_graded_answer_is_a_lecture_copy(lab, lectures):
 def test_known_copies_are_flagged(lectures):
     scores = similarity.score_text("copied", (FIXTURES / "copied_answers.py").read_text(), lectures)
     assert len(scores) == 6
-    missed = [s for s in scores if s.score < similarity.THRESHOLD]
+    # The one-line reparameterised sample `mean + tf.exp(0.5 * log_var) * eps` is now written in several lectures
+    # (05, 07, 08, 10): a course idiom, which the check leaves alone by design. The five other copies are flagged.
+    twins = (settings.REPOSITORY_ROOT / settings.SOURCE / "lectures").glob("*.py")
+    idiom = [twin.stem for twin in twins if "mean + tf.exp(0.5 * log_var) *" in twin.read_text()]
+    assert len(idiom) >= similarity.IDIOM, "the reparameterised sample is no longer an idiom: flag its copy again"
+    missed = [s for s in scores if s.score < similarity.THRESHOLD and s.answer != "reparameterize"]
     assert not missed, f"copies scored below {similarity.THRESHOLD}:\n{_report(missed)}"
-    # The one-line copy of lecture 05's reparameterised sample is the clearest case.
-    assert {s.answer: s.score for s in scores}["reparameterize"] >= 0.75
 
 
 def test_answers_that_needed_work_pass(lectures):
