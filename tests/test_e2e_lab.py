@@ -29,7 +29,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("jupyterlab"), needs_bro
 ROOT = Path(__file__).resolve().parent.parent
 LAB = "lab02_kl"
 NOTEBOOK = f"labs/{LAB}/{LAB}.ipynb"
-TIMEOUT_MS = 120_000  # generous: two servers, a kernel and Chromium share two CPU cores with other tests
+TIMEOUT_MS = 240_000  # generous: two servers, a kernel and Chromium share two CPU cores with other tests
 
 
 def _start(home: Path, log: Path, course: Path, config_path: str, path: str) -> tuple[subprocess.Popen, str, str]:
@@ -147,20 +147,23 @@ def test_student_runs_fills_and_validates_a_lab(servers, browser):
     page.locator(".jp-NotebookPanel:visible .jp-RenderedMarkdown h1", has_text="Lab 02 — The KL divergence").wait_for()
     test_cell, answer_cell = _cell(page, "test_kl_bernoulli"), _cell(page, "kl_bernoulli")
     _run_all(page)
-    test_cell.locator(".jp-OutputArea-output", has_text="Not answered yet").wait_for()
+    # "attached", not "visible": JupyterLab does not lay out cells scrolled out of view (content-visibility).
+    test_cell.locator(".jp-OutputArea-output", has_text="Not answered yet").wait_for(state="attached")
 
     # A wrong answer: the check's message is the output, short, without frames of dgm/checks.py.
     _type_into(page, answer_cell, _answer("kl_bernoulli", wrong=True))
     _run_all(page)
     error = test_cell.locator(".jp-OutputArea-output", has_text="Hint: that is KL(q || p)")
-    error.wait_for()
+    error.wait_for(state="attached")
     text = error.text_content()  # not inner_text: an off-screen cell is not laid out (content-visibility)
     assert "CheckFailure" in text and "checks.py" not in text and len(text.strip().splitlines()) <= 4, text
 
     # The solution: its test passes, and Run All goes on to the next (unanswered) exercise.
     _type_into(page, answer_cell, _answer("kl_bernoulli"))
     _run_all(page)
-    _cell(page, "test_kl_laplace").locator(".jp-OutputArea-output", has_text="Not answered yet").wait_for()
+    _cell(page, "test_kl_laplace").locator(".jp-OutputArea-output", has_text="Not answered yet").wait_for(
+        state="attached"
+    )
     assert test_cell.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']").count() == 0
 
     # nbgrader's Validate runs the whole lab and says what still fails.
