@@ -10,17 +10,15 @@ Nbgrader menu and sees the lab, on a server started WITHOUT the venv's bin on PA
 from __future__ import annotations
 
 import os
-import secrets
 import shutil
-import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
 from pathlib import Path
 
 import nbformat
 import pytest
+from conftest import start_jupyter_lab
 
 from tests.test_browser import CHROMIUM, FLAGS, needs_browser
 
@@ -30,40 +28,6 @@ ROOT = Path(__file__).resolve().parent.parent
 LAB = "lab02_kl"
 NOTEBOOK = f"labs/{LAB}/{LAB}.ipynb"
 TIMEOUT_MS = 240_000  # generous: two servers, a kernel and Chromium share two CPU cores with other tests
-
-
-def _start(home: Path, log: Path, course: Path, config_path: str, path: str) -> tuple[subprocess.Popen, str, str]:
-    from grading.course import isolated_env
-
-    port, token = _free_port(), secrets.token_hex(16)
-    env = isolated_env(home)
-    env.update(JUPYTER_CONFIG_PATH=config_path, DGM_GRADING_DIR=str(course.parent / "grading"), PATH=path)
-    log = open(log, "w")  # a file, not a pipe: a full pipe would stall the server
-    command = [str(Path(sys.executable).parent / "jupyter"), "lab", "--no-browser", f"--port={port}"]
-    command += ["--ServerApp.ip=127.0.0.1", f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={course}"]
-    command += ["--allow-root"] if os.geteuid() == 0 else []
-    proc = subprocess.Popen(command, cwd=course, env=env, stdout=log, stderr=subprocess.STDOUT)
-    return proc, f"http://127.0.0.1:{port}", token
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _wait_ready(proc, base, token, log: Path):
-    for _ in range(240):
-        try:
-            urllib.request.urlopen(f"{base}/api/status?token={token}", timeout=2)
-            return
-        except OSError:
-            if proc.poll() is not None:
-                pytest.fail(f"jupyter lab exited: {log.read_text()[-3000:]}")
-            time.sleep(0.5)
-    pytest.fail(f"jupyter lab did not answer within 120 s: {log.read_text()[-3000:]}")
 
 
 @pytest.fixture(scope="module")
@@ -79,17 +43,25 @@ def servers(tmp_path_factory):
     config = course / "jupyter_config"
     venv_path = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
     started = {
-        "student": _start(
-            tmp_path_factory.mktemp("student"), tmp / "student.log", course, f"{config / 'student'}:{config}", venv_path
+        "student": start_jupyter_lab(
+            tmp_path_factory.mktemp("student"),
+            tmp / "student.log",
+            course,
+            JUPYTER_CONFIG_PATH=f"{config / 'student'}:{config}",
+            DGM_GRADING_DIR=str(tmp / "grading"),
+            PATH=venv_path,
         ),
         # No venv bin on PATH: the formgrader must still find alembic (nbgrader_config.py).
-        "instructor": _start(
-            tmp_path_factory.mktemp("instructor"), tmp / "instructor.log", course, str(config), "/usr/bin:/bin"
+        "instructor": start_jupyter_lab(
+            tmp_path_factory.mktemp("instructor"),
+            tmp / "instructor.log",
+            course,
+            JUPYTER_CONFIG_PATH=str(config),
+            DGM_GRADING_DIR=str(tmp / "grading"),
+            PATH="/usr/bin:/bin",
         ),
     }
     try:
-        for role, (proc, base, token) in started.items():
-            _wait_ready(proc, base, token, tmp / f"{role}.log")
         yield {role: (base, token) for role, (_, base, token) in started.items()}
     finally:
         for proc, _, _ in started.values():
