@@ -22,7 +22,6 @@ import re
 import shutil
 import signal
 import subprocess
-import tempfile
 import time
 from pathlib import Path
 
@@ -69,7 +68,7 @@ def grade_one(
     # The gradebook's address goes on nbgrader's command line, not in its environment, which the kernel
     # (student code) inherits: a password in the URL must not reach a notebook's output.
     url = env.pop("DGM_GRADEBOOK_URL")
-    runtime = tempfile.mkdtemp(prefix="dgm-k-")  # short: unix socket paths are limited to 108 bytes
+    runtime = sandbox.private_runtime(remove_at_exit=False)  # removed below, when this grading ends
     extra = {"JUPYTER_RUNTIME_DIR": runtime}
     args = [str(settings.BIN / "nbgrader"), "autograde", lab, f"--student={student}", "--force"]
     args.append(f"--CourseDirectory.db_url={url}")

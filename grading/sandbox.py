@@ -93,17 +93,38 @@ def kernel_env(work: Path) -> dict[str, str]:
     return {"JUPYTER_PATH": os.pathsep.join(p for p in [str(work), os.environ.get("JUPYTER_PATH", "")] if p)}
 
 
-def private_runtime() -> str:
-    """A fresh folder for one nbgrader process's connection files and sockets, removed when it ends.
+RUNTIME_PREFIX = "dgm-k-"
+
+
+def private_runtime(remove_at_exit: bool = True) -> str:
+    """A fresh folder for one process's kernel connection files and sockets.
 
     Short (unix socket paths are limited to 108 bytes) and private: it is bound into the sandbox, so it
-    must hold nothing but this kernel's files.
+    must hold nothing but this kernel's files. Its name carries the pid of the process that made it:
+    a process killed at a time limit cannot remove its folder, so each new one first removes the folders
+    of processes that are gone.
     """
     import atexit
 
-    folder = tempfile.mkdtemp(prefix="dgm-k-")
-    atexit.register(shutil.rmtree, folder, True)
+    remove_stale_runtimes()
+    folder = tempfile.mkdtemp(prefix=f"{RUNTIME_PREFIX}{os.getpid()}-")
+    if remove_at_exit:
+        atexit.register(shutil.rmtree, folder, True)
     return folder
+
+
+def remove_stale_runtimes() -> None:
+    """Remove this user's runtime folders whose process has ended."""
+    for folder in Path(tempfile.gettempdir()).glob(f"{RUNTIME_PREFIX}*-*"):
+        pid = folder.name[len(RUNTIME_PREFIX) :].split("-")[0]
+        try:
+            if not pid.isdigit() or folder.stat().st_uid != os.getuid():
+                continue
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            shutil.rmtree(folder, ignore_errors=True)
+        except OSError:
+            continue  # alive under another user (PermissionError), or the folder just went
 
 
 # ------------------------------------------------------------------------------------ the bwrap command

@@ -2,6 +2,13 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
 import nbformat
 import pytest
 from catalogue import Edits
@@ -179,3 +186,20 @@ def test_launcher_refuses_where_bwrap_cannot_start(tmp_path):
     assert launched.returncode == 1, launched
     assert "Student code was NOT run" in launched.stderr and "DGM_ALLOW_UNSANDBOXED=1" in launched.stderr
     assert "bwrap could not start" in launched.stderr, launched.stderr
+
+
+def test_runtime_folders_of_ended_processes_are_removed():
+    """A grading killed at its time limit cannot remove its kernel's runtime folder: the next one does."""
+    from grading import sandbox
+
+    ended = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    stale = Path(tempfile.mkdtemp(prefix=f"{sandbox.RUNTIME_PREFIX}{int(ended.stdout)}-"))
+    mine = Path(sandbox.private_runtime(remove_at_exit=False))
+    try:
+        assert not stale.exists(), "the folder of an ended process was left"
+        assert mine.is_dir() and mine.name.startswith(f"{sandbox.RUNTIME_PREFIX}{os.getpid()}-")
+        sandbox.remove_stale_runtimes()
+        assert mine.is_dir(), "the folder of a running process was removed"
+    finally:
+        shutil.rmtree(stale, ignore_errors=True)
+        shutil.rmtree(mine, ignore_errors=True)
