@@ -419,8 +419,12 @@ def scale_table(run: dict) -> list[str]:
         f"Grades identical in all three (every student, every test cell): **{'yes' if run['identical'] else 'NO'}**"
         f" ({run['full_marks']} with full marks, {run['zero']} with 0). Measured {run['measured']}; the machine's",
         f"1-minute load average before and after each way: {', '.join(f'{x:g}' for x in run['load'])}"
-        " (other work shared its cores and its load changed between the ways: the figures are inflated and the"
-        " ratios only indicative; a fall in load during the run favours the later ways).",
+        + (
+            " (nothing else ran: the load is the grading's own)."
+            if run["load"][0] < 1
+            else " (other work shared its cores and its load changed between the ways: the figures are inflated"
+            " and the ratios only indicative; a fall in load during the run favours the later ways)."
+        ),
     ]
     return lines
 
