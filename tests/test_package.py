@@ -435,3 +435,42 @@ def test_without_tfp_kl_refuses_tfp_inside_the_call_only():
         checks.without_tfp_kl(lambda: p.kl_divergence(q), "kl")()
     assert checks.without_tfp_kl(lambda a: a + 1, "kl")(1) == 2  # a formula is fine
     assert float(tfd.kl_divergence(p, q)) > 0  # and TFP is back afterwards
+
+
+# --- judge --------------------------------------------------------------------------------------
+
+
+def _separable_digits(n=300, seed=0):
+    """Images whose digit is which block of 78 pixels is bright: a classifier learns them in a few epochs."""
+    rng = np.random.default_rng(seed)
+    labels = rng.integers(0, 10, n)
+    images = rng.random((n, 784), dtype=np.float32) * 0.2
+    for i, label in enumerate(labels):
+        images[i, label * 78 : (label + 1) * 78] += 0.8
+    return images, labels
+
+
+def test_judge_is_seeded_and_trains_all_its_epochs_whatever_the_budget(monkeypatch):
+    from dgm import judge
+
+    images, labels = _separable_digits()
+    numpy_state_before = np.random.get_state()[1][:4].copy()
+    # A budget of 1 s would stop a dgm.training.fit after its first epoch; the judge is not the model judged.
+    monkeypatch.setenv("DGM_TRAIN_SECONDS", "0.001")
+    first = judge.train(images, labels, epochs=4, seed=3)
+    again = judge.train(images, labels, epochs=4, seed=3)
+    assert len(first.history.history["loss"]) == 4, "the judge stopped before its last epoch"
+    for a, b in zip(first.get_weights(), again.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    assert (np.random.get_state()[1][:4] == numpy_state_before).all(), "training the judge changed NumPy's global state"
+    probabilities = judge.probabilities(first, images)
+    assert probabilities.shape == (len(images), 10)
+    np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, rtol=1e-5)
+    assert np.mean(judge.digits(first, images) == labels) > 0.9
+
+
+def test_judge_rejects_images_of_the_wrong_shape():
+    from dgm import judge
+
+    with pytest.raises(ValueError, match=r"expected images of shape \(N, 784\) and N labels, got images \(5, 28, 28\)"):
+        judge.train(np.zeros((5, 28, 28)), np.zeros(5), epochs=1, seed=0)

@@ -32,7 +32,7 @@ import numpy as np
 import tensorflow as tf
 import tensorflow_probability as tfp
 
-from dgm import config, data, plotting, training, widgets
+from dgm import config, data, judge, plotting, training, widgets
 
 tfd = tfp.distributions
 plotting.style()
@@ -157,32 +157,21 @@ assert x_train.shape[1] == 784 and set(np.unique(x_test_binary)) <= {0.0, 1.0}, 
 # ## 4. An independent judge: a digit classifier
 #
 # To ask "is a generated 7 a 7?" we need a judge that has nothing to do with the CVAE: a small MLP
-# classifier (784 → 256 → 10), trained on the grey-level training images. The CVAE's samples below are
-# Bernoulli *means* (pixel probabilities), which look like grey-level digits, so this is the right input
-# distribution for it. Its test accuracy bounds how much we can trust its verdicts.
+# classifier (784 → 256 → 10), trained on the grey-level training images and never on a sample. Units 09
+# and 10 use the same judge, so it lives in `dgm/judge.py` (`judge.train`, twenty lines of Keras). The
+# CVAE's samples below are Bernoulli *means* (pixel probabilities), which look like grey-level digits, so
+# this is the right input distribution for it. Its test accuracy bounds how much we can trust its verdicts.
 
 # %%
-classifier = keras.Sequential(
-    [keras.Input((784,)), keras.layers.Dense(256, activation="relu"), keras.layers.Dense(num_classes)],
-    name="classifier",
-)
-classifier.compile(
-    optimizer=keras.optimizers.Adam(1e-3),
-    loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-    metrics=["accuracy"],
-)
-classifier_batches = (
-    tf.data.Dataset.from_tensor_slices((x_train, y_train)).shuffle(len(x_train), seed=config.seed()).batch(128)
-)
-training.fit(classifier, classifier_batches, epochs=CLASSIFIER_EPOCHS)
-classifier_accuracy = float(np.mean(np.argmax(classifier.predict(x_test, verbose=0), axis=1) == y_test))
+classifier = judge.train(x_train, y_train, epochs=CLASSIFIER_EPOCHS, seed=config.seed() + 2)
+classifier_accuracy = float(np.mean(judge.digits(classifier, x_test) == y_test))
 print(f"classifier test accuracy: {classifier_accuracy:.3f}")
 assert classifier_accuracy > CLASSIFIER_FLOOR, f"expected a usable classifier, got accuracy {classifier_accuracy:.3f}"
 
 
 def recognised(images):
     """The classifier's predicted digit for each image of shape (N, 784)."""
-    return np.argmax(classifier.predict(np.asarray(images, dtype="float32"), verbose=0, batch_size=1000), axis=1)
+    return judge.digits(classifier, images)
 
 
 # %% [markdown]

@@ -31,7 +31,7 @@ import numpy as np
 import tensorflow as tf
 import tensorflow_probability as tfp
 
-from dgm import config, data, plotting, training, widgets
+from dgm import config, data, judge, plotting, training, widgets
 
 tfd = tfp.distributions
 plotting.style()
@@ -577,35 +577,21 @@ widgets.explore(draw, t=widgets.integer(T_TOY // 10, 0, T_TOY, "t"))
 # ## 7. MNIST: data and an independent classifier
 #
 # Grey levels $k \in \{0, \dots, 255\}$ are scaled to $x = k/127.5 - 1 \in [-1, 1]$ (not binarised: the DDPM
-# models real values). To judge samples without looking, an **independent classifier** (an MLP trained here on
-# real images, never on samples) reads them: a sample it classifies with probability at least 0.9 looks like a
-# digit; on pure noise it should rarely be that sure.
+# models real values). To judge samples without looking, an **independent classifier** reads them: unit 06's
+# MLP (`dgm.judge`), trained here on real images in $[-1, 1]$, never on samples. A sample it classifies with
+# probability at least 0.9 looks like a digit; on pure noise it should rarely be that sure.
 
 # %%
 mnist = data.load("mnist")
 train_x = data.to_float(mnist["train_images"]) * 2 - 1
 test_x = data.to_float(mnist["test_images"]) * 2 - 1
-keras.utils.set_random_seed(config.seed())
-classifier = keras.Sequential(
-    [keras.Input((784,)), keras.layers.Dense(256, activation="relu"), keras.layers.Dense(10)], name="classifier"
-)
-classifier.compile(
-    keras.optimizers.Adam(1e-3), keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"]
-)
-classifier.fit(
-    train_x,
-    mnist["train_labels"],
-    batch_size=128,
-    epochs=CLASSIFIER_EPOCHS,
-    verbose=0,
-    callbacks=[training.Progress(CLASSIFIER_EPOCHS)],  # progress lines only: no DGM_TRAIN_SECONDS budget for the judge
-)
-classifier_accuracy = float(classifier.evaluate(test_x, mnist["test_labels"], verbose=0)[1])
+classifier = judge.train(train_x, mnist["train_labels"], epochs=CLASSIFIER_EPOCHS, seed=config.seed() + 2)
+classifier_accuracy = float(np.mean(judge.digits(classifier, test_x) == mnist["test_labels"]))
 
 
 def confident_rate(images):
     """The fraction of images (B, 784) in [-1, 1] that the classifier gives a class probability >= 0.9."""
-    probs = tf.nn.softmax(classifier(np.clip(images, -1, 1), training=False)).numpy()
+    probs = judge.probabilities(classifier, np.clip(images, -1, 1))
     return float(np.mean(probs.max(1) >= 0.9)), probs.argmax(1)
 
 

@@ -31,7 +31,7 @@ import numpy as np
 import tensorflow as tf
 import tensorflow_probability as tfp
 
-from dgm import config, data, plotting, training, widgets
+from dgm import config, data, judge, plotting, training, widgets
 
 tfd = tfp.distributions
 plotting.style()
@@ -241,35 +241,17 @@ assert x_train.shape[1] == 784 and set(np.unique(x_test_binary)) <= {0.0, 1.0}, 
 # ## 5. An independent judge
 #
 # To ask "is the image generated from the label 7 a 7?" we need a judge that has nothing to do with either model:
-# a small MLP classifier (784 → 256 → 10) trained on the grey-level training images, as in unit 06. The models'
-# images below are Bernoulli means, grey-level digits, the judge's input distribution. Its test accuracy bounds how
-# far we can trust its verdicts.
+# unit 06's small MLP classifier (784 → 256 → 10, `dgm.judge`), trained on the grey-level training images. The
+# models' images below are Bernoulli means, grey-level digits, the judge's input distribution. Its test accuracy
+# bounds how far we can trust its verdicts.
 
 # %%
-classifier = keras.Sequential(
-    [keras.Input((784,)), keras.layers.Dense(256, activation="relu"), keras.layers.Dense(num_classes)],
-    name="judge",
-)
-classifier.compile(
-    optimizer=keras.optimizers.Adam(1e-3),
-    loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-    metrics=["accuracy"],
-)
-keras.utils.set_random_seed(config.seed())
-judge_batches = tf.data.Dataset.from_tensor_slices((x_train, y_train)).shuffle(len(x_train), seed=config.seed())
-# The judge always trains for all its epochs (a DGM_TRAIN_SECONDS budget is for the models it judges).
-classifier.fit(
-    judge_batches.batch(128),
-    epochs=CLASSIFIER_EPOCHS,
-    verbose=0,
-    shuffle=False,
-    callbacks=[training.Progress(CLASSIFIER_EPOCHS)],
-)
+classifier = judge.train(x_train, y_train, epochs=CLASSIFIER_EPOCHS, seed=config.seed() + 2)
 
 
 def judged(images):
     """The judge's digit for each image of shape (N, 784)."""
-    return np.argmax(classifier.predict(np.asarray(images, "float32"), verbose=0, batch_size=1000), axis=1)
+    return judge.digits(classifier, images)
 
 
 classifier_accuracy = float(np.mean(judged(x_test) == y_test))
@@ -422,6 +404,7 @@ class MultimodalVAE(MultimodalVAEBase):
 # equals $\operatorname{logsumexp}_m \log q(z \mid m) - \log 2$ by hand.
 
 # %%
+keras.utils.set_random_seed(config.seed())  # the untrained models' weights
 models = {"PoE (MVAE)": MultimodalVAE("poe"), "MoE (MMVAE)": MultimodalVAE("moe")}
 x_probe, y_probe = tf.constant(x_test_binary[:8]), tf.constant(onehot_test[:8])
 (image_mean, image_log_var), (label_mean, label_log_var) = models["PoE (MVAE)"].experts(x_probe, y_probe)
