@@ -50,8 +50,10 @@ def train(images, labels, epochs: int, seed: int, batch_size: int = 128) -> kera
 
 def probabilities(classifier: keras.Model, images) -> np.ndarray:
     """The judge's probability of each digit, shape (N, 10), for images of shape (N, 784)."""
-    logits = classifier.predict(np.asarray(images, "float32"), verbose=0, batch_size=1000)
-    return tf.nn.softmax(logits).numpy()
+    images = np.asarray(images, "float32")
+    # Direct calls in chunks: ``predict`` costs about 50 ms a call however few the images (measured).
+    logits = [classifier(images[start : start + 1000], training=False) for start in range(0, len(images), 1000)]
+    return tf.nn.softmax(tf.concat(logits, axis=0)).numpy()
 
 
 def digits(classifier: keras.Model, images) -> np.ndarray:
